@@ -1,0 +1,37 @@
+"""Likelihood heads: network outputs -> tfp distributions over pixel values."""
+
+from arzoo.likelihoods.bernoulli import Bernoulli
+from arzoo.likelihoods.categorical import Categorical
+from arzoo.likelihoods.discretized_logistic_mixture import (
+    DiscretizedLogisticMixture,
+)
+from arzoo.likelihoods.head import LikelihoodHead
+
+LIKELIHOODS = ("bernoulli", "categorical", "logistic_mixture")
+
+
+def make_head(likelihood, num_channels, num_levels, num_mixtures=5):
+    """The head named `likelihood` for pixels of `num_channels` x `num_levels`."""
+    if likelihood == "categorical":
+        return Categorical(num_channels, num_levels)
+    if likelihood == "bernoulli":
+        if num_levels != 2:
+            raise ValueError(
+                f"likelihood='bernoulli' needs num_levels=2, got num_levels={num_levels}."
+            )
+        return Bernoulli(num_channels)
+    if likelihood == "logistic_mixture":
+        return DiscretizedLogisticMixture(num_channels, num_levels, num_mixtures)
+    raise ValueError(
+        f"Unknown likelihood {likelihood!r}; allowed: {', '.join(LIKELIHOODS)}."
+    )
+
+
+__all__ = [
+    "Bernoulli",
+    "Categorical",
+    "DiscretizedLogisticMixture",
+    "LikelihoodHead",
+    "LIKELIHOODS",
+    "make_head",
+]
