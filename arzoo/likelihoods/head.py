@@ -23,6 +23,8 @@ seed; see `arzoo.sampling.seeds`.
 
 import abc
 
+import tensorflow as tf
+
 
 class LikelihoodHead(abc.ABC):
     """Base class of the likelihood heads.
@@ -55,21 +57,22 @@ class LikelihoodHead(abc.ABC):
         return self.params_per_pixel // self.num_channels
 
     def step_params(self, pixel_params, channel):
-        """The slice of one pixel's parameters that sampling step `channel` reads.
+        """The slice of one pixel's parameters that a sampling step reads.
 
         Args:
           pixel_params: `[B, params_per_pixel]` float tensor.
-          channel: scalar int tensor, the channel this step samples (ignored by
-            coupled heads, which sample the whole pixel at once).
+          channel: `[B]` int tensor, the channel each row's step samples
+            (ignored by coupled heads, which sample the whole pixel at once).
+
+        Returns:
+          `[B, params_per_step]` float tensor.
         """
         if self.channel_coupled:
             return pixel_params
-        import tensorflow as tf
-
-        width = self.params_per_step
-        return tf.gather(
-            pixel_params, channel * width + tf.range(width), axis=-1
+        per_channel = tf.reshape(
+            pixel_params, [-1, self.num_channels, self.params_per_step]
         )
+        return tf.gather(per_channel, channel, axis=1, batch_dims=1)
 
     @abc.abstractmethod
     def conditional_log_probs(self, params, x):

@@ -1,0 +1,185 @@
+"""Experiment configs: YAML with `model`, `data` and `training` sections.
+
+`model` holds `family` plus that family's constructor arguments, so a config
+is exactly what `build_model` passes to the class. `data` and `training` are
+the dataclasses below. Unknown keys and bad values are rejected with the key,
+the value and what is allowed.
+"""
+
+import copy
+import dataclasses
+import inspect
+import os
+from typing import Optional
+
+import yaml
+
+from arzoo.models.registry import get_model_class, list_models
+
+SECTIONS = ("model", "data", "training")
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+
+
+class ConfigError(ValueError):
+    """A config key or value that is not allowed."""
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Where the images come from and how they are batched.
+
+    `dataset` is an offline builder (`digits`, `fashion_mnist_local`,
+    `image_folder`) or any TFDS name (`mnist`, `cifar10`, ...).
+    """
+
+    dataset: str = "digits"
+    batch_size: int = 32
+    eval_batch_size: Optional[int] = None
+    binarize: Optional[str] = None
+    binarize_seed: int = 0
+    data_dir: Optional[str] = None
+    image_folder: Optional[str] = None
+    image_size: Optional[list] = None
+    channels: Optional[int] = None
+    train_split: str = "train"
+    test_split: str = "test"
+    max_test_examples: Optional[int] = None
+    shuffle_seed: int = 0
+
+
+@dataclasses.dataclass
+class TrainingConfig:
+    """The training loop's settings."""
+
+    steps: int = 1000
+    learning_rate: float = 1e-3
+    strategy: str = "default"
+    num_devices: Optional[int] = None
+    tpu: Optional[str] = None
+    checkpoint_every: int = 200
+    log_every: int = 50
+    eval_every: int = 0
+    sample_every: int = 0
+    num_samples: int = 16
+    ema_decay: Optional[float] = None
+    grad_clip_norm: Optional[float] = None
+    jit_compile: bool = False
+    seed: int = 0
+
+
+def _check_fields(section, cls, values):
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in names:
+            raise ConfigError(
+                f"Unknown key {section}.{key}; allowed keys in '{section}': "
+                f"{', '.join(sorted(names))}."
+            )
+    return cls(**values)
+
+
+def _check_positive(section, obj, keys):
+    for key in keys:
+        value = getattr(obj, key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise ConfigError(f"{section}.{key} must be a positive number, got {value!r}.")
+
+
+def model_arguments(family):
+    """The constructor arguments a `model:` section may hold for `family`."""
+    cls = get_model_class(family)
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in klass.__dict__ and klass.__module__.startswith("arzoo"):
+            for name, param in inspect.signature(klass.__init__).parameters.items():
+                if name != "self" and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+                    names.add(name)
+    return sorted(names)
+
+
+def validate_model_section(section):
+    if not isinstance(section, dict) or "family" not in section:
+        raise ConfigError(
+            "The 'model' section must be a mapping with a 'family' key; "
+            f"families: {', '.join(list_models())}."
+        )
+    family = section["family"]
+    if family not in list_models():
+        raise ConfigError(
+            f"model.family={family!r} is not registered; allowed: {', '.join(list_models())}."
+        )
+    allowed = model_arguments(family)
+    for key in section:
+        if key != "family" and key not in allowed:
+            raise ConfigError(
+                f"Unknown key model.{key} for family {family!r}; allowed: {', '.join(allowed)}."
+            )
+    return dict(section)
+
+
+def validate_config(config):
+    """Check a config dict; return it with `data` and `training` as dataclasses."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"A config must be a mapping, got {type(config).__name__}.")
+    for key in config:
+        if key not in SECTIONS:
+            raise ConfigError(f"Unknown section {key!r}; allowed: {', '.join(SECTIONS)}.")
+    model = validate_model_section(config.get("model"))
+    data = _check_fields("data", DataConfig, config.get("data") or {})
+    training = _check_fields("training", TrainingConfig, config.get("training") or {})
+    _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples"])
+    _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices"])
+    if training.strategy not in STRATEGIES:
+        raise ConfigError(
+            f"training.strategy={training.strategy!r}; allowed: {', '.join(STRATEGIES)}."
+        )
+    if training.ema_decay is not None and not 0.0 < training.ema_decay < 1.0:
+        raise ConfigError(f"training.ema_decay must lie in (0, 1), got {training.ema_decay!r}.")
+    return {"model": model, "data": data, "training": training}
+
+
+def apply_overrides(raw, overrides):
+    """Apply `section.key=value` strings (values parsed as YAML) to a raw config."""
+    raw = copy.deepcopy(raw)
+    for item in overrides or ():
+        if "=" not in item:
+            raise ConfigError(f"--set expects section.key=value, got {item!r}.")
+        path, value = item.split("=", 1)
+        parts = path.split(".")
+        if len(parts) != 2 or parts[0] not in SECTIONS:
+            raise ConfigError(
+                f"--set key {path!r} must be section.key with section in {', '.join(SECTIONS)}."
+            )
+        raw.setdefault(parts[0], {})
+        if raw[parts[0]] is None:
+            raw[parts[0]] = {}
+        raw[parts[0]][parts[1]] = yaml.safe_load(value)
+    return raw
+
+
+def read_config(path):
+    """The raw (unvalidated) mapping of a YAML config file."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No config file at {path!r}.")
+    with open(path) as f:
+        raw = yaml.safe_load(f)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config must be a YAML mapping, got {type(raw).__name__}.")
+    return raw
+
+
+def load_config(path, overrides=()):
+    """Read, override (`section.key=value` strings) and validate a YAML config."""
+    raw = apply_overrides(read_config(path), overrides)
+    try:
+        return validate_config(raw)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def build_model(config):
+    """Build the model of a config (the whole config or its `model` section)."""
+    section = config["model"] if "model" in config and isinstance(config.get("model"), dict) else config
+    section = validate_model_section(section)
+    kwargs = {k: v for k, v in section.items() if k != "family"}
+    return get_model_class(section["family"])(**kwargs)

@@ -1,0 +1,20 @@
+"""Building blocks, one concept per module."""
+
+from arzoo.layers.channel_groups import channel_group_mask
+from arzoo.layers.condition_projection import ConditionProjection
+from arzoo.layers.gated_activation import GatedActivation
+from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
+from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
+from arzoo.layers.shifts import down_shift, right_shift
+
+__all__ = [
+    "ConditionProjection",
+    "DownRightShiftedConv2D",
+    "DownShiftedConv2D",
+    "GatedActivation",
+    "MaskedConv2D",
+    "channel_group_mask",
+    "down_shift",
+    "pixelcnn_kernel_mask",
+    "right_shift",
+]

@@ -1,0 +1,15 @@
+"""Model families; importing this package registers all of them."""
+
+from arzoo.models.base import AutoregressiveImageModel
+from arzoo.models.gated_pixelcnn import GatedPixelCNN
+from arzoo.models.pixelcnn import PixelCNN
+from arzoo.models.registry import get_model_class, list_models, register_model
+
+__all__ = [
+    "AutoregressiveImageModel",
+    "GatedPixelCNN",
+    "PixelCNN",
+    "get_model_class",
+    "list_models",
+    "register_model",
+]

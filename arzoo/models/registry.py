@@ -1,0 +1,34 @@
+"""The registry of model families: name -> Keras model class."""
+
+import keras
+
+_MODELS = {}
+
+
+def register_model(name):
+    """Class decorator: list the family under `name` and make it Keras-serializable."""
+
+    def decorate(cls):
+        if name in _MODELS:
+            raise ValueError(f"Model family {name!r} is registered twice.")
+        cls = keras.saving.register_keras_serializable(package="arzoo")(cls)
+        cls.family = name
+        _MODELS[name] = cls
+        return cls
+
+    return decorate
+
+
+def list_models():
+    """Names of every registered family, sorted."""
+    return sorted(_MODELS)
+
+
+def get_model_class(name):
+    """The class registered as `name`; a ValueError lists the known names."""
+    try:
+        return _MODELS[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown model family {name!r}; registered: {', '.join(list_models())}."
+        ) from None

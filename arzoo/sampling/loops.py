@@ -1,0 +1,66 @@
+"""Sampling loops, each one `tf.while_loop` over the model's sampling order.
+
+Both loops draw step t of row b from uniforms made from `seeds[b]` alone and
+keep the known values of a completion, so they give the same samples for the
+same seeds; `naive` recomputes the whole network on the canvas at every step
+and is the reference, `cached` goes through the model's `initial_state` /
+`step` contract.
+"""
+
+import tensorflow as tf
+
+from arzoo.sampling.seeds import step_uniforms
+
+
+def _draw(model, params_t, uniforms_t, temperature, known_t, known_flag_t):
+    drawn = model.head.step_sample(params_t, uniforms_t, temperature)
+    return tf.where(known_flag_t[:, None], tf.cast(known_t, tf.int32), drawn)
+
+
+def _loop_inputs(model, seeds, known, known_mask):
+    uniforms = step_uniforms(seeds, model.num_steps, model.head.num_uniforms)
+    known_steps = model.to_steps(tf.cast(known, tf.int32))
+    known_flags = tf.reduce_all(model.to_steps(tf.cast(known_mask, tf.bool)), axis=-1)
+    return uniforms, known_steps, known_flags
+
+
+def naive_sample(model, seeds, temperature, condition, known, known_mask):
+    """Recompute the network over the whole canvas for every step."""
+    uniforms, known_steps, known_flags = _loop_inputs(model, seeds, known, known_mask)
+    batch = tf.shape(seeds)[0]
+
+    def body(t, canvas):
+        position = tf.fill([batch], t)
+        params_t = model.params_at(model(canvas, condition), position)
+        values = _draw(
+            model, params_t, uniforms[:, t], temperature, known_steps[:, t], known_flags[:, t]
+        )
+        return t + 1, model.write_step(canvas, position, values)
+
+    canvas = tf.zeros(tf.concat([[batch], model.image_shape], 0), tf.int32)
+    _, canvas = tf.while_loop(
+        lambda t, _: t < model.num_steps, body, (tf.constant(0), canvas)
+    )
+    return canvas
+
+
+def cached_sample(model, seeds, temperature, condition, known, known_mask):
+    """Feed each drawn value back through `model.step`."""
+    uniforms, known_steps, known_flags = _loop_inputs(model, seeds, known, known_mask)
+    batch = tf.shape(seeds)[0]
+    state = model.initial_state(batch, condition)
+    previous = tf.zeros([batch, model.head.values_per_step], tf.int32)
+    drawn = tf.TensorArray(tf.int32, size=model.num_steps, element_shape=previous.shape)
+
+    def body(t, previous, state, drawn):
+        params_t, state = model.step(previous, state, condition)
+        values = _draw(
+            model, params_t, uniforms[:, t], temperature, known_steps[:, t], known_flags[:, t]
+        )
+        return t + 1, values, state, drawn.write(t, values)
+
+    _, _, _, drawn = tf.while_loop(
+        lambda t, *_: t < model.num_steps, body, (tf.constant(0), previous, state, drawn)
+    )
+    steps = tf.transpose(drawn.stack(), [1, 0, 2])
+    return tf.reshape(steps, tf.concat([[batch], model.image_shape], 0))
