@@ -1,0 +1,5 @@
+"""Likelihood evaluation and the causality audit."""
+
+from arzoo.evaluation.causality import audit_position, causality_violations, dependency_maps
+
+__all__ = ["audit_position", "causality_violations", "dependency_maps"]

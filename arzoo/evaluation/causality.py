@@ -1,0 +1,80 @@
+"""The causality audit: which inputs each sampling step's distribution reads.
+
+For step t the audit takes the gradient of the step's distribution parameters
+with respect to the network's input (levels fed as floats) and reports where
+it is non-zero. A causal model reads no input at a step >= t; a model without
+blind spot reads every earlier input inside its receptive field.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def _random_weights(model, seed):
+    return tf.random.stateless_normal([model.head.params_per_step], seed=[seed, 1])
+
+
+def dependency_maps(model, x, condition=None, steps=None, seed=0):
+    """|d params_t / d x| for the given steps, one input example.
+
+    Args:
+      model: an `AutoregressiveImageModel`.
+      x: `[H, W, C]` levels (int or float) of one example.
+      condition: the example's condition (no batch axis) or None.
+      steps: sampling steps to audit (default: all of them).
+      seed: for the random projection of each step's parameter vector to a
+        scalar (so no two parameters can cancel).
+
+    Returns:
+      `[len(steps), H, W, C]` float64 array of absolute gradients.
+    """
+    steps = list(range(model.num_steps)) if steps is None else [int(s) for s in steps]
+    x = tf.cast(tf.convert_to_tensor(x)[None], tf.float32)
+    if condition is not None:
+        condition = tf.convert_to_tensor(condition)[None]
+    weights = _random_weights(model, seed)
+    maps = []
+    for t in steps:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            params = model(x, condition)
+            params_t = model.params_at(params, tf.constant([t]))
+            scalar = tf.reduce_sum(params_t * weights)
+        maps.append(np.abs(tape.gradient(scalar, x)[0].numpy()).astype(np.float64))
+    return np.stack(maps)
+
+
+def causality_violations(model, maps, steps):
+    """Count inputs at sampling steps >= t that step t reads (should be 0)."""
+    order = model.event_step_index
+    return int(sum(np.count_nonzero(m[order >= t]) for m, t in zip(maps, steps)))
+
+
+def audit_position(model, row, col, channel=0, x=None, condition=None, seed=0):
+    """Audit the step that draws sub-pixel (row, col, channel).
+
+    Returns a dict with the step, the `[H, W, C]` dependency map, the
+    boolean map of earlier inputs it reads, of later inputs it reads (must
+    be empty), and of earlier inputs it does not read (its blind spot within
+    the image, together with what lies outside the receptive field).
+    """
+    height, width, channels = model.image_shape
+    if not (0 <= row < height and 0 <= col < width and 0 <= channel < channels):
+        raise ValueError(
+            f"Position (row={row}, col={col}, channel={channel}) is outside the "
+            f"image {list(model.image_shape)}."
+        )
+    t = int(model.event_step_index[row, col, channel])
+    if x is None:
+        rng = np.random.default_rng(seed)
+        x = rng.integers(0, model.num_levels, size=model.image_shape)
+    dmap = dependency_maps(model, x, condition, [t], seed)[0]
+    order = model.event_step_index
+    reads = dmap > 0
+    return {
+        "step": t,
+        "map": dmap,
+        "reads_earlier": reads & (order < t),
+        "reads_later": reads & (order >= t),
+        "unread_earlier": ~reads & (order < t),
+    }
