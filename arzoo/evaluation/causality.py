@@ -15,12 +15,17 @@ def _random_weights(model, seed):
 
 
 def dependency_maps(model, x, condition=None, steps=None, seed=0):
-    """|d params_t / d x| for the given steps, one input example.
+    """max over examples of |d params_t / d x| for the given steps.
+
+    A step depends on an input if the gradient is non-zero for some input
+    image: ReLUs can switch a path off for one image, so pass several (the
+    audit uses 8 random images). The gradient at a later position must be
+    exactly zero for every one of them.
 
     Args:
       model: an `AutoregressiveImageModel`.
-      x: `[H, W, C]` levels (int or float) of one example.
-      condition: the example's condition (no batch axis) or None.
+      x: `[K, H, W, C]` levels (int or float), K example images.
+      condition: their conditions `[K, ...]`, or None.
       steps: sampling steps to audit (default: all of them).
       seed: for the random projection of each step's parameter vector to a
         scalar (so no two parameters can cancel).
@@ -29,18 +34,20 @@ def dependency_maps(model, x, condition=None, steps=None, seed=0):
       `[len(steps), H, W, C]` float64 array of absolute gradients.
     """
     steps = list(range(model.num_steps)) if steps is None else [int(s) for s in steps]
-    x = tf.cast(tf.convert_to_tensor(x)[None], tf.float32)
+    x = tf.cast(tf.convert_to_tensor(x), tf.float32)
     if condition is not None:
-        condition = tf.convert_to_tensor(condition)[None]
+        condition = tf.convert_to_tensor(condition)
+    batch = x.shape[0]
     weights = _random_weights(model, seed)
     maps = []
     for t in steps:
         with tf.GradientTape() as tape:
             tape.watch(x)
             params = model(x, condition)
-            params_t = model.params_at(params, tf.constant([t]))
+            params_t = model.params_at(params, tf.fill([batch], t))
             scalar = tf.reduce_sum(params_t * weights)
-        maps.append(np.abs(tape.gradient(scalar, x)[0].numpy()).astype(np.float64))
+        grads = np.abs(tape.gradient(scalar, x).numpy()).astype(np.float64)
+        maps.append(grads.max(axis=0))
     return np.stack(maps)
 
 
@@ -48,6 +55,18 @@ def causality_violations(model, maps, steps):
     """Count inputs at sampling steps >= t that step t reads (should be 0)."""
     order = model.event_step_index
     return int(sum(np.count_nonzero(m[order >= t]) for m, t in zip(maps, steps)))
+
+
+def random_inputs(model, num_images=8, seed=0):
+    """`num_images` random level images and matching random conditions."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, model.num_levels - 1, size=(num_images,) + model.image_shape)
+    condition = None
+    if model.num_classes is not None:
+        condition = rng.integers(0, model.num_classes, size=num_images).astype(np.int32)
+    elif model.condition_shape is not None:
+        condition = rng.normal(size=(num_images,) + model.condition_shape).astype(np.float32)
+    return x.astype(np.float32), condition
 
 
 def audit_position(model, row, col, channel=0, x=None, condition=None, seed=0):
@@ -66,8 +85,7 @@ def audit_position(model, row, col, channel=0, x=None, condition=None, seed=0):
         )
     t = int(model.event_step_index[row, col, channel])
     if x is None:
-        rng = np.random.default_rng(seed)
-        x = rng.integers(0, model.num_levels, size=model.image_shape)
+        x, condition = random_inputs(model, seed=seed)
     dmap = dependency_maps(model, x, condition, [t], seed)[0]
     order = model.event_step_index
     reads = dmap > 0

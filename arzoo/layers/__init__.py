@@ -3,6 +3,7 @@
 from arzoo.layers.channel_groups import channel_group_mask
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.gated_activation import GatedActivation
+from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 from arzoo.layers.shifts import down_shift, right_shift
@@ -12,6 +13,7 @@ __all__ = [
     "DownRightShiftedConv2D",
     "DownShiftedConv2D",
     "GatedActivation",
+    "GatedPixelCNNBlock",
     "MaskedConv2D",
     "channel_group_mask",
     "down_shift",

@@ -1,12 +1,12 @@
 """Gated PixelCNN: vertical and horizontal stacks (van den Oord et al. 2016b)."""
 
+import keras
 import tensorflow as tf
 
 from arzoo.layers import (
-    ConditionProjection,
     DownRightShiftedConv2D,
     DownShiftedConv2D,
-    GatedActivation,
+    GatedPixelCNNBlock,
     MaskedConv2D,
     down_shift,
 )
@@ -103,29 +103,19 @@ class GatedPixelCNN(AutoregressiveImageModel):
         self.horizontal_input = DownRightShiftedConv2D(
             f, (1, k0 // 2 + 1), "A", groups, name="horizontal_input"
         )
-        self.input_link = keras_1x1(f, "input_link")
-        self.gated_layers = []
-        for i in range(self.num_layers):
-            self.gated_layers.append(
-                {
-                    "vertical": DownShiftedConv2D(2 * f, (k // 2 + 1, k), name=f"layer{i}_vertical"),
-                    "horizontal": DownRightShiftedConv2D(
-                        2 * f, (1, k // 2 + 1), "B", groups, name=f"layer{i}_horizontal"
-                    ),
-                    "link": keras_1x1(2 * f, f"layer{i}_link"),
-                    "vertical_gate": GatedActivation(1, name=f"layer{i}_vertical_gate"),
-                    "horizontal_gate": GatedActivation(groups, name=f"layer{i}_horizontal_gate"),
-                    "residual": grouped_1x1(f, f"layer{i}_residual"),
-                    "skip": grouped_1x1(self.num_skip_filters, f"layer{i}_skip"),
-                }
+        self.input_link = keras.layers.Conv2D(f, 1, name="input_link")
+        self.blocks = [
+            GatedPixelCNNBlock(
+                f,
+                k,
+                self.num_skip_filters,
+                groups,
+                conditional=self.is_conditional,
+                residual=i < self.num_layers - 1,
+                name=f"block{i}",
             )
-            if self.is_conditional:
-                self.gated_layers[-1]["vertical_condition"] = ConditionProjection(
-                    2 * f, name=f"layer{i}_vertical_condition"
-                )
-                self.gated_layers[-1]["horizontal_condition"] = ConditionProjection(
-                    2 * f, name=f"layer{i}_horizontal_condition"
-                )
+            for i in range(self.num_layers)
+        ]
         self.input_skip = grouped_1x1(self.num_skip_filters, "input_skip")
         self.output_hidden = grouped_1x1(self.num_output_filters, "output_hidden")
         self.output_params = grouped_1x1(self.head.params_per_pixel, "output_params")
@@ -136,16 +126,9 @@ class GatedPixelCNN(AutoregressiveImageModel):
         vertical = down_shift(self.vertical_input(inputs))
         horizontal = self.horizontal_input(inputs) + self.input_link(vertical)
         skip = self.input_skip(horizontal)
-        for layer in self.gated_layers:
-            vertical_pre = layer["vertical"](vertical)
-            horizontal_pre = layer["horizontal"](horizontal) + layer["link"](vertical_pre)
-            if condition is not None:
-                vertical_pre = vertical_pre + layer["vertical_condition"](condition)
-                horizontal_pre = horizontal_pre + layer["horizontal_condition"](condition)
-            vertical = layer["vertical_gate"](vertical_pre)
-            gated = layer["horizontal_gate"](horizontal_pre)
-            skip = skip + layer["skip"](gated)
-            horizontal = horizontal + layer["residual"](gated)
+        for block in self.blocks:
+            vertical, horizontal, block_skip = block(vertical, horizontal, condition)
+            skip = skip + block_skip
         hidden = tf.nn.relu(self.output_hidden(tf.nn.relu(skip)))
         return self.output_params(hidden)
 
@@ -161,9 +144,3 @@ class GatedPixelCNN(AutoregressiveImageModel):
         )
         return config
 
-
-def keras_1x1(filters, name):
-    """An unmasked 1x1 convolution (for inputs already causal at every pixel)."""
-    import keras
-
-    return keras.layers.Conv2D(filters, 1, name=name)
