@@ -98,6 +98,16 @@ class AutoregressiveImageModel(keras.Model):
         # Compiled samplers, kept out of Keras / SavedModel tracking.
         object.__setattr__(self, "_compiled", {})
 
+    def check_channel_groups(self, **widths):
+        """Each layer width must split evenly into the R->G->B channel groups."""
+        for name, width in widths.items():
+            if width % self.num_channel_groups:
+                raise ValueError(
+                    f"{name}={width} must be divisible by the number of channel groups "
+                    f"({self.num_channel_groups}, one per image channel, with likelihood="
+                    f"{self.likelihood!r}) so every channel gets the same number of units."
+                )
+
     # ----- the network -------------------------------------------------------
 
     @property

@@ -92,6 +92,11 @@ class GatedPixelCNN(AutoregressiveImageModel):
             "num_skip_filters", num_skip_filters or self.num_filters, 1
         )
         self.num_output_filters = int_at_least("num_output_filters", num_output_filters, 1)
+        self.check_channel_groups(
+            num_filters=self.num_filters,
+            num_skip_filters=self.num_skip_filters,
+            num_output_filters=self.num_output_filters,
+        )
         groups = self.num_channel_groups
         f = self.num_filters
         k0, k = self.first_kernel_size, self.kernel_size

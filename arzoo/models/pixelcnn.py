@@ -75,6 +75,9 @@ class PixelCNN(AutoregressiveImageModel):
         self.first_kernel_size = int_at_least("first_kernel_size", first_kernel_size, 1)
         self.kernel_size = int_at_least("kernel_size", kernel_size, 1)
         self.num_output_filters = int_at_least("num_output_filters", num_output_filters, 1)
+        self.check_channel_groups(
+            num_filters=self.num_filters, num_output_filters=self.num_output_filters
+        )
         groups = self.num_channel_groups
         h = self.num_filters
 
