@@ -91,6 +91,7 @@ def audit_position(model, row, col, channel=0, x=None, condition=None, seed=0):
     reads = dmap > 0
     return {
         "step": t,
+        "step_mask": order == t,
         "map": dmap,
         "reads_earlier": reads & (order < t),
         "reads_later": reads & (order >= t),

@@ -1,0 +1,128 @@
+"""PNG figures: sample grids, completions, causality maps."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from arzoo.files import atomic_write_bytes
+
+
+def to_uint8(images, num_levels):
+    """Levels [0, L) -> 8-bit intensities; grey images get 3 equal channels."""
+    images = np.asarray(images, np.float64)
+    scaled = np.round(images * 255.0 / (num_levels - 1)).astype(np.uint8)
+    if scaled.shape[-1] == 1:
+        scaled = np.repeat(scaled, 3, axis=-1)
+    return scaled
+
+
+def image_grid(images, num_levels, columns=None, padding=1, scale=None):
+    """Tile `[N, H, W, C]` level images into one `[rows*H', cols*W', 3]` uint8 grid."""
+    images = to_uint8(images, num_levels)
+    count, height, width, _ = images.shape
+    columns = columns or int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    scale = scale or max(1, 64 // max(height, width))
+    images = images.repeat(scale, axis=1).repeat(scale, axis=2)
+    height, width = height * scale, width * scale
+    grid = np.full(
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, 3), 255, np.uint8
+    )
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        top, left = padding + r * (height + padding), padding + c * (width + padding)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def completion_rows(originals, known_mask, completions):
+    """Stack per example: the original, the known part (unknown shown grey),
+    and each completion, as in figure 1 of the PixelRNN paper.
+
+    Args:
+      originals: `[N, H, W, C]` levels.
+      known_mask: `[N, H, W, C]` 0/1.
+      completions: `[K, N, H, W, C]` levels, K completions per example.
+
+    Returns `[N * (K + 2), H, W, C]` float levels, row-major for `image_grid`
+    with `columns=K + 2`.
+    """
+    originals = np.asarray(originals, np.float64)
+    known_mask = np.asarray(known_mask, bool)
+    completions = np.asarray(completions, np.float64)
+    occluded = np.where(known_mask, originals, np.nan)
+    rows = []
+    for i in range(originals.shape[0]):
+        rows.append(originals[i])
+        rows.append(occluded[i])
+        rows.extend(completions[:, i])
+    return np.stack(rows)
+
+
+def save_png(path, array):
+    """Write a `[H, W, 3]` uint8 array as a PNG, atomically."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, np.uint8)).save(buffer, format="PNG")
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def save_grid(path, images, num_levels, columns=None):
+    """`image_grid` of level images (NaN shown mid-grey) written as a PNG."""
+    images = np.asarray(images, np.float64)
+    images = np.where(np.isnan(images), (num_levels - 1) / 2.0, images)
+    return save_png(path, image_grid(images, num_levels, columns=columns))
+
+
+def dependency_figure(result, image_shape, scale=24):
+    """Colour map of one audited position: read inputs blue (brightness =
+    gradient size), the audited sub-pixel red, later positions white, unread
+    earlier positions (blind spot or outside the field) black.
+
+    Channels are shown side by side.
+    """
+    height, width, channels = image_shape
+    dmap = result["map"]
+    earlier = result["reads_earlier"] | result["unread_earlier"]
+    panels = []
+    for c in range(channels):
+        panel = np.full((height, width, 3), 255, np.uint8)
+        panel[earlier[..., c]] = 0
+        reads = result["reads_earlier"][..., c]
+        if reads.any():
+            strength = np.log1p(dmap[..., c] / dmap[reads | (dmap > 0)].max() * 99) / np.log(100)
+            blue = (80 + 175 * strength).astype(np.uint8)
+            panel[reads] = np.stack([np.zeros_like(blue), np.zeros_like(blue) + 60, blue], -1)[reads]
+        panel[result["reads_later"][..., c]] = [255, 200, 0]
+        panels.append(panel)
+    position = np.argwhere(result["step_mask"]) if "step_mask" in result else []
+    for r, col, c in position:
+        panels[c][r, col] = [220, 30, 30]
+    gap = np.full((height, 1, 3), 128, np.uint8)
+    joined = panels[0]
+    for panel in panels[1:]:
+        joined = np.concatenate([joined, gap, panel], axis=1)
+    return joined.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def text_map(result, channel=0):
+    """The audit as text rows: 'X' audited, '#' read, '.' unread earlier, ' ' later."""
+    step_mask = result.get("step_mask")
+    lines = []
+    height, width, _ = result["map"].shape
+    for r in range(height):
+        row = []
+        for c in range(width):
+            if step_mask is not None and step_mask[r, c, channel]:
+                row.append("X")
+            elif result["reads_earlier"][r, c, channel]:
+                row.append("#")
+            elif result["reads_later"][r, c, channel]:
+                row.append("!")
+            elif result["unread_earlier"][r, c, channel]:
+                row.append(".")
+            else:
+                row.append("-")
+        lines.append(" ".join(row))
+    return "\n".join(lines)
