@@ -1,0 +1,88 @@
+"""Feeding a `tf.distribute` strategy: sharded, per-replica batched input.
+
+Each input pipeline (one per worker) reads its own shard of the examples and
+batches them at `global_batch / num_replicas_in_sync`, so one step consumes
+exactly one global batch across all replicas.
+"""
+
+from arzoo.data import load_dataset, make_input_pipeline
+
+
+def load_split(data, split, num_levels):
+    """The unbatched `{"image", "label"}` dataset of one split of a `DataConfig`."""
+    return load_dataset(
+        data.dataset,
+        split,
+        num_levels,
+        binarize=data.binarize,
+        binarize_seed=data.binarize_seed,
+        data_dir=data.data_dir,
+        image_folder=data.image_folder,
+        image_size=data.image_size,
+        channels=data.channels,
+    )
+
+
+def check_element_spec(dataset, model, name="dataset"):
+    """A ValueError unless `dataset` yields `{"image": [H, W, C], "label"}` fitting `model`."""
+    spec = dataset.element_spec
+    if not isinstance(spec, dict) or "image" not in spec:
+        raise ValueError(
+            f"The {name} must yield dicts with an 'image' key (and 'label'), got {spec}."
+        )
+    shape = tuple(spec["image"].shape)
+    if shape != tuple(model.image_shape):
+        raise ValueError(
+            f"The {name} yields images of shape {shape} but the model has "
+            f"image_shape={list(model.image_shape)}; set data.image_size / data.channels "
+            "or the model's image_shape to match."
+        )
+    if model.num_classes is not None and "label" not in spec:
+        raise ValueError(
+            f"The model is class-conditional (num_classes={model.num_classes}) but the "
+            f"{name} has no 'label'."
+        )
+
+
+def per_replica_batch_size(global_batch_size, num_replicas):
+    """`global_batch_size / num_replicas`, or a ValueError if it does not divide."""
+    if global_batch_size % num_replicas:
+        raise ValueError(
+            f"data.batch_size={global_batch_size} (the global batch) must be divisible by "
+            f"the {num_replicas} replicas in sync."
+        )
+    return global_batch_size // num_replicas
+
+
+def distributed_train_dataset(strategy, source_fn, global_batch_size, seed=0):
+    """An endless, shuffled, distributed dataset of per-replica batches.
+
+    Args:
+      strategy: the `tf.distribute.Strategy`.
+      source_fn: () -> unbatched `tf.data.Dataset` of `{"image", "label"}`;
+        called once per input pipeline (worker).
+      global_batch_size: examples per step over all replicas.
+      seed: shuffle seed.
+
+    Returns:
+      A `tf.distribute.DistributedDataset`.
+    """
+    per_replica_batch_size(global_batch_size, strategy.num_replicas_in_sync)
+
+    def dataset_fn(input_context):
+        batch = input_context.get_per_replica_batch_size(global_batch_size)
+        ds = source_fn()
+        if input_context.num_input_pipelines > 1:
+            ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+        return make_input_pipeline(ds, batch, shuffle=True, repeat=True, seed=seed, drop_remainder=True)
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def eval_dataset(source, batch_size, max_examples=None):
+    """A finite, unshuffled, batched dataset for evaluation."""
+    if max_examples is not None:
+        source = source.take(max_examples)
+    return make_input_pipeline(
+        source, batch_size, shuffle=False, repeat=False, drop_remainder=False
+    )

@@ -1,0 +1,372 @@
+"""One custom training loop for every `tf.distribute` strategy.
+
+Keras 3's `model.fit` breaks under `MultiWorkerMirroredStrategy`
+(keras-team/keras#20585), so arzoo trains with its own loop everywhere:
+
+    config -> strategy -> (in strategy.scope()) model, Adam, step
+           -> restore the newest checkpoint of output_dir, if any
+           -> distribute_datasets_from_function (per-replica batches)
+           -> repeat: strategy.run(replica_step) inside a tf.function
+           -> checkpoints, TensorBoard scalars and samples, progress bar
+           -> final checkpoint, EMA weights swapped in, model.keras
+
+The loss is bits/dim averaged over the global batch (see `metrics`). With
+`grad_clip_norm` the gradients are all-reduced first and clipped by the
+global norm of the *summed* gradient (Keras would clip each replica's partial
+gradient); with `ema_decay` the optimizer keeps exponential moving averages
+of the weights (`use_ema`), swapped into the returned and saved model.
+
+Example:
+```python
+config = arzoo.load_config("zoo_configs/tiny/gated_pixelcnn.yaml")
+result = train(config, "/tmp/run", steps=20)   # again later: resumes at 20
+result.step, result.bits_per_dim, result.model
+```
+"""
+
+import dataclasses
+import json
+import os
+import time
+from typing import Callable, List, Optional, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from arzoo.config import DataConfig, TrainingConfig, build_model, validate_config
+from arzoo.training import input_pipeline
+from arzoo.training.checkpoints import Checkpointer
+from arzoo.training.metrics import DatasetBitsPerDim, per_example_bits_per_dim
+from arzoo.training.progress import ProgressBar
+from arzoo.training.strategy import is_chief, make_strategy
+from arzoo.training.summaries import make_writer, write_samples, write_scalars
+
+MODEL_FILENAME = "model.keras"
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` returns.
+
+    Attributes:
+      step: the final step.
+      start_step: the step training started from (> 0 after a resume).
+      bits_per_dim: mean training bits/dim over the last logging window
+        (None when no step ran in this call).
+      test_bits_per_dim: the last evaluation (None without `eval_every`).
+      wall_time: seconds spent in `train`.
+      model: the trained model, EMA weights in place when EMA is on.
+      history: `(step, train bits/dim)` at every logging point of this call.
+      output_dir: where checkpoints, TensorBoard and model.keras went.
+      num_replicas: replicas in sync (devices over all workers).
+      chief: whether this process wrote `output_dir`.
+    """
+
+    step: int
+    start_step: int
+    bits_per_dim: Optional[float]
+    test_bits_per_dim: Optional[float]
+    wall_time: float
+    model: keras.Model
+    history: List[tuple]
+    output_dir: str
+    num_replicas: int = 1
+    chief: bool = True
+
+    def summary(self):
+        """The JSON-friendly fields (everything but the model)."""
+        return {
+            "step": self.step,
+            "start_step": self.start_step,
+            "bits_per_dim": self.bits_per_dim,
+            "test_bits_per_dim": self.test_bits_per_dim,
+            "wall_time": self.wall_time,
+            "history": [list(h) for h in self.history],
+            "output_dir": self.output_dir,
+            "num_replicas": self.num_replicas,
+            "chief": self.chief,
+        }
+
+
+def _validated(config):
+    if isinstance(config, dict) and isinstance(config.get("data"), DataConfig) and isinstance(
+        config.get("training"), TrainingConfig
+    ):
+        return config
+    return validate_config(config)
+
+
+def _check_trainable(model):
+    if model.condition_shape is not None:
+        raise ValueError(
+            f"train() feeds class labels as the condition; a model with "
+            f"condition_shape={list(model.condition_shape)} needs a dataset of "
+            "conditions, which the training loop does not provide."
+        )
+
+
+def make_optimizer(training):
+    """Adam with the config's learning rate and, with `ema_decay`, weight averages.
+
+    Gradient clipping is not the optimizer's: `make_train_step` clips the
+    all-reduced gradient itself.
+    """
+    kwargs = {}
+    if training.ema_decay is not None:
+        kwargs.update(use_ema=True, ema_momentum=training.ema_decay)
+    return keras.optimizers.Adam(learning_rate=training.learning_rate, **kwargs)
+
+
+def make_train_step(strategy, model, optimizer, step, global_batch_size, clip_norm=None, jit_compile=False):
+    """A `tf.function` running one distributed step; returns the global mean bits/dim.
+
+    Args:
+      strategy: the strategy whose scope holds `model` and `optimizer`.
+      model: the arzoo model.
+      optimizer: a built Keras optimizer.
+      step: int64 `tf.Variable`, incremented once per step.
+      global_batch_size: examples per step over all replicas.
+      clip_norm: clip the all-reduced gradient to this global norm, or None.
+      jit_compile: XLA-compile the per-replica forward and backward pass.
+    """
+    variables = model.trainable_variables
+
+    @tf.function(jit_compile=jit_compile)
+    def loss_and_grads(batch):
+        with tf.GradientTape() as tape:
+            bpd = per_example_bits_per_dim(model, batch, training=True)
+            # Sum over this replica's rows / global batch: the replicas' sum
+            # is the mean over the global batch.
+            loss = tf.reduce_sum(bpd) / global_batch_size
+        return loss, tape.gradient(loss, variables)
+
+    def replica_step(batch):
+        loss, grads = loss_and_grads(batch)
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        grads = [tf.convert_to_tensor(g) for g, _ in pairs]
+        if clip_norm is not None:
+            context = tf.distribute.get_replica_context()
+            summed = context.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+            clipped, _ = tf.clip_by_global_norm(summed, clip_norm)
+            # The optimizer sums over replicas again: give each a share.
+            grads = [g / context.num_replicas_in_sync for g in clipped]
+        optimizer.apply_gradients(zip(grads, [v for _, v in pairs]))
+        return loss
+
+    @tf.function
+    def train_step(iterator):
+        losses = strategy.run(replica_step, args=(next(iterator),))
+        step.assign_add(1)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+    return train_step
+
+
+def _build(strategy, config):
+    """Model, optimizer (with its slots) and step counter, all in `strategy`'s scope.
+
+    Everything is created before a checkpoint is restored, so restoring
+    fills existing variables instead of relying on deferred restoration.
+    """
+    with strategy.scope():
+        keras.utils.set_random_seed(config["training"].seed)
+        model = build_model(config)
+        _check_trainable(model)
+        if not model.built:
+            model.build()
+        optimizer = make_optimizer(config["training"])
+        optimizer.build(model.trainable_variables)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    return model, optimizer, step
+
+
+def _make_evaluator(model, data, test_dataset=None):
+    """() -> mean test bits/dim, on `test_dataset` or the config's test split."""
+    if test_dataset is None:
+        test_dataset = input_pipeline.load_split(data, data.test_split, model.num_levels)
+    elif callable(test_dataset):
+        test_dataset = test_dataset()
+    input_pipeline.check_element_spec(test_dataset, model, "test dataset")
+    batches = input_pipeline.eval_dataset(
+        test_dataset, data.eval_batch_size or data.batch_size, data.max_test_examples
+    )
+    evaluate = DatasetBitsPerDim(model)
+    return lambda: evaluate(batches)
+
+
+class _Window:
+    """Mean loss and steps/s since the last logging point."""
+
+    def __init__(self, step):
+        self._losses, self._step, self._time = [], step, time.time()
+
+    def add(self, loss):
+        self._losses.append(loss)
+
+    def close(self, step):
+        elapsed = time.time() - self._time
+        logs = {
+            "bits_per_dim": float(np.mean(self._losses)),
+            "steps_per_second": (step - self._step) / elapsed if elapsed > 0 else 0.0,
+        }
+        self._losses, self._step, self._time = [], step, time.time()
+        return logs
+
+
+def _save_model_atomically(model, output_dir):
+    path = os.path.join(output_dir, MODEL_FILENAME)
+    temp = os.path.join(output_dir, f".{MODEL_FILENAME}.tmp-{os.getpid()}.keras")
+    try:
+        model.save(temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    return path
+
+
+def train(
+    config,
+    output_dir,
+    *,
+    steps=None,
+    progress=True,
+    callbacks: Sequence[Callable] = (),
+    train_dataset=None,
+    test_dataset=None,
+    strategy=None,
+):
+    """Train the config's model, resuming from `output_dir` when it has a checkpoint.
+
+    Seeds Python's, NumPy's and TensorFlow's global generators with
+    `training.seed` before building the model.
+
+    Args:
+      config: the dict of `arzoo.load_config` (or a raw dict with sections
+        `model`, `data`, `training`, validated here).
+      output_dir: where `checkpoints/`, `tensorboard/` and `model.keras` go.
+      steps: the step to train up to (overrides `training.steps`). A run
+        resumed at or past it only writes the final outputs.
+      progress: show a progress bar (step, bits/dim, steps/s) on stderr.
+      callbacks: callables `fn(step, logs)` called at every logging point
+        (every `training.log_every` steps and at the end) on every worker;
+        `logs` holds "bits_per_dim", "steps_per_second", "learning_rate" and,
+        after an evaluation, "test_bits_per_dim".
+      train_dataset: optional unbatched `tf.data.Dataset` of `{"image",
+        "label"}` used instead of loading `data.dataset`, or a function of
+        no arguments returning one. Under "multi_worker" pass a function:
+        TensorFlow must not run any op before the strategy is built.
+      test_dataset: likewise for evaluation (`training.eval_every`).
+      strategy: an existing `tf.distribute.Strategy` to use instead of
+        building `training.strategy`.
+
+    Returns:
+      A `TrainResult`.
+
+    Raises:
+      ValueError: a bad config, a dataset that does not fit the model.
+      CheckpointError: a checkpoint in `output_dir` that cannot be restored.
+      FloatingPointError: the loss became NaN or infinite.
+    """
+    start_time = time.time()
+    config = _validated(config)
+    data, training = config["data"], config["training"]
+    total_steps = training.steps if steps is None else steps
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got steps={total_steps!r}.")
+    output_dir = os.fspath(output_dir)
+
+    if strategy is None:
+        strategy = make_strategy(training.strategy, training.num_devices, training.tpu)
+    chief = is_chief(strategy)
+    if chief:
+        os.makedirs(output_dir, exist_ok=True)
+    model, optimizer, step = _build(strategy, config)
+    checkpointer = Checkpointer(output_dir, chief=chief, model=model, optimizer=optimizer, step=step)
+    restored = checkpointer.restore_latest()
+    start_step = current = int(step.numpy())
+
+    if train_dataset is None:
+        source_fn = lambda: input_pipeline.load_split(data, data.train_split, model.num_levels)  # noqa: E731
+    elif callable(train_dataset):
+        source_fn = train_dataset
+    else:
+        source_fn = lambda: train_dataset  # noqa: E731
+    input_pipeline.check_element_spec(source_fn(), model, "training dataset")
+    # Evaluation and samples need no collective ops, so only the chief runs them.
+    evaluate = _make_evaluator(model, data, test_dataset) if training.eval_every and chief else None
+
+    writer = make_writer(output_dir, chief)
+    bar = ProgressBar(total_steps, initial=min(start_step, total_steps), enabled=progress and chief)
+    window = _Window(current)
+    history, test_bpd = [], None
+    try:
+        if current < total_steps:
+            # A resumed run reshuffles rather than replaying the batches it saw first.
+            iterator = iter(input_pipeline.distributed_train_dataset(
+                strategy, source_fn, data.batch_size, seed=data.shuffle_seed + start_step
+            ))
+            train_step = make_train_step(
+                strategy, model, optimizer, step, data.batch_size,
+                clip_norm=training.grad_clip_norm, jit_compile=training.jit_compile,
+            )
+        while current < total_steps:
+            loss = float(train_step(iterator))
+            current += 1
+            if not np.isfinite(loss):
+                raise FloatingPointError(
+                    f"The training loss became {loss} at step {current}; lower "
+                    "training.learning_rate or set training.grad_clip_norm."
+                )
+            window.add(loss)
+            bar.update(current, loss)
+            at_end = current == total_steps
+            scalars = {}
+            if evaluate is not None and (current % training.eval_every == 0 or at_end):
+                test_bpd = scalars["test/bits_per_dim"] = evaluate()
+            if current % training.log_every == 0 or at_end:
+                logs = window.close(current)
+                logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+                if scalars:
+                    logs["test_bits_per_dim"] = test_bpd
+                scalars.update({f"train/{key}": value for key, value in logs.items() if key != "test_bits_per_dim"})
+                history.append((current, logs["bits_per_dim"]))
+                for callback in callbacks:
+                    callback(current, logs)
+            if scalars:
+                write_scalars(writer, current, scalars)
+            if chief and training.sample_every and current % training.sample_every == 0:
+                write_samples(writer, current, model, training.num_samples, training.seed)
+            if current % training.checkpoint_every == 0 and not at_end:
+                checkpointer.save(current)
+        bar.close()
+        # The final checkpoint keeps the raw weights (the averages stay in the
+        # optimizer), so a later call can go on training.
+        if current != start_step or restored is None:
+            checkpointer.save(current)
+        if training.ema_decay is not None:
+            optimizer.finalize_variable_values(model.trainable_variables)
+        if chief:
+            _save_model_atomically(model, output_dir)
+    finally:
+        bar.close()
+        writer.close()
+        checkpointer.close()
+    return TrainResult(
+        step=current,
+        start_step=start_step,
+        bits_per_dim=history[-1][1] if history else None,
+        test_bits_per_dim=test_bpd,
+        wall_time=time.time() - start_time,
+        model=model,
+        history=history,
+        output_dir=output_dir,
+        num_replicas=strategy.num_replicas_in_sync,
+        chief=chief,
+    )
+
+
+def print_result(result, stream=None):
+    """Print `result.summary()` as one JSON line (for scripts and tests)."""
+    print(json.dumps(result.summary()), file=stream, flush=True)

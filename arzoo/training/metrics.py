@@ -1,0 +1,78 @@
+"""Bits per dimension, the training loss and the logged metric.
+
+For an image x with D = H * W * C sub-pixels,
+
+    bits/dim(x) = -log2 p(x) / D = -log p(x) / (D ln 2).
+
+The training loss is its mean over the *global* batch. Under a
+`tf.distribute` strategy each replica sees `global_batch / replicas` rows and
+returns `sum(per-row bits/dim) / global_batch`; the gradients the replicas
+sum are then exactly those of the global mean.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def num_dims(model):
+    """D, the number of sub-pixels of one image of `model`."""
+    return int(np.prod(model.image_shape))
+
+
+def batch_condition(model, batch):
+    """The condition to pass for a `{"image", "label"}` batch: labels for a
+    class-conditional model, None for an unconditional one."""
+    return batch["label"] if model.num_classes is not None else None
+
+
+def per_example_bits_per_dim(model, batch, training=False):
+    """`[B]` bits/dim of the images of `batch` under `model`."""
+    image = batch["image"]
+    condition = batch_condition(model, batch)
+    params = model(image, condition, training=training)
+    log_probs = model.head.conditional_log_probs(params, image)
+    log_prob = tf.reduce_sum(tf.reshape(log_probs, [tf.shape(image)[0], -1]), axis=1)
+    return -log_prob / (num_dims(model) * np.log(2.0))
+
+
+class DatasetBitsPerDim:
+    """Mean bits/dim of `model` over a dataset; one compiled function reused.
+
+    Runs in the caller's context (not replicated): every process that calls
+    it reads the whole dataset, which needs no collective ops.
+
+    Args:
+      model: an arzoo image model.
+
+    Call arguments:
+      dataset: finite `tf.data.Dataset` of batches `{"image": [B, H, W, C]
+        int, "label": [B] int}`.
+
+    Returns a Python float, the mean over examples (not over batches).
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._batch_sum = tf.function(self._sum, reduce_retracing=True)
+
+    def _sum(self, batch):
+        bpd = per_example_bits_per_dim(self.model, batch)
+        return tf.reduce_sum(tf.cast(bpd, tf.float64)), tf.shape(bpd)[0]
+
+    def __call__(self, dataset):
+        total, count = 0.0, 0
+        for batch in dataset:
+            batch_total, batch_count = self._batch_sum(batch)
+            total += float(batch_total)
+            count += int(batch_count)
+        if count == 0:
+            raise ValueError("dataset_bits_per_dim: the dataset has no examples.")
+        return total / count
+
+
+def dataset_bits_per_dim(model, dataset):
+    """Mean bits/dim over every image of a batched `{"image", "label"}` dataset.
+
+    See `DatasetBitsPerDim`; use that class to evaluate the same model often.
+    """
+    return DatasetBitsPerDim(model)(dataset)

@@ -1,0 +1,40 @@
+"""A progress bar for the training loop (tqdm on stderr)."""
+
+import sys
+
+from tqdm.auto import tqdm
+
+
+class ProgressBar:
+    """Shows the step, steps per second and the training loss in bits/dim.
+
+    Args:
+      total: the last step.
+      initial: the step training starts (or resumes) from.
+      enabled: False makes every method a no-op.
+    """
+
+    def __init__(self, total, initial=0, enabled=True):
+        self.enabled = enabled
+        self._bar = None
+        if enabled:
+            self._bar = tqdm(
+                total=total,
+                initial=initial,
+                unit="step",
+                dynamic_ncols=True,
+                file=sys.stderr,
+                desc="train",
+            )
+
+    def update(self, step, bits_per_dim):
+        """Move the bar to `step` and show the latest loss (tqdm shows steps/s)."""
+        if self._bar is None:
+            return
+        self._bar.set_postfix({"bits/dim": f"{bits_per_dim:.4f}"}, refresh=False)
+        self._bar.update(step - self._bar.n)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,102 @@
+"""TensorBoard output: scalars and grids of sampled images.
+
+Everything goes to `<output_dir>/tensorboard`. Non-chief workers get a
+writer that writes nothing.
+
+The summaries are written with the generic `tf.summary.write` op and the
+metadata of TensorBoard's "scalars" and "images" plugins, exactly what
+`tf.summary.scalar` / `tf.summary.image` write, but without needing the
+`tensorboard` package at training time (only to view the logs).
+"""
+
+import math
+import os
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+TENSORBOARD_SUBDIR = "tensorboard"
+
+
+def _plugin_metadata(plugin_name):
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin_name)
+    )
+
+
+def scalar_summary(name, value, step):
+    """`tf.summary.scalar` without the tensorboard package."""
+    return tf.summary.write(
+        name, tf.constant(float(value), tf.float32), step=step,
+        metadata=_plugin_metadata("scalars"),
+    )
+
+
+def image_summary(name, images, step):
+    """`tf.summary.image` for `[N, H, W, C]` uint8 images, without tensorboard."""
+    images = tf.convert_to_tensor(images, tf.uint8)
+    height, width = int(images.shape[1]), int(images.shape[2])
+    encoded = [tf.io.encode_png(image) for image in tf.unstack(images)]
+    tensor = tf.stack([tf.constant(str(width)), tf.constant(str(height))] + encoded)
+    return tf.summary.write(name, tensor, step=step, metadata=_plugin_metadata("images"))
+
+
+def make_writer(output_dir, chief=True):
+    """A `tf.summary` writer into `<output_dir>/tensorboard` (no-op if not chief)."""
+    if not chief:
+        return tf.summary.create_noop_writer()
+    return tf.summary.create_file_writer(os.path.join(output_dir, TENSORBOARD_SUBDIR))
+
+
+def write_scalars(writer, step, scalars):
+    """Write `{name: float}` at `step`."""
+    with writer.as_default(step=int(step)):
+        for name, value in scalars.items():
+            scalar_summary(name, value, int(step))
+    writer.flush()
+
+
+def image_grid(images, num_levels):
+    """Tile `[N, H, W, C]` levels in [0, num_levels) into one uint8 image.
+
+    Returns `[1, rows * H, cols * W, C']` uint8 scaled to [0, 255], with a
+    near-square layout; C' = C for 1, 3 or 4 channels, else the first channel.
+
+    Args:
+      images: `[N, H, W, C]` integer levels.
+      num_levels: the number of levels, L (level L - 1 becomes 255).
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"image_grid expects [N, H, W, C] images, got shape {images.shape}.")
+    if images.shape[-1] not in (1, 3, 4):
+        images = images[..., :1]
+    n, height, width, channels = images.shape
+    cols = int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    pixels = np.round(images.astype(np.float64) * 255.0 / (num_levels - 1)).astype(np.uint8)
+    grid = np.zeros((rows * height, cols * width, channels), np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        grid[r * height:(r + 1) * height, c * width:(c + 1) * width] = pixels[i]
+    return grid[None]
+
+
+def sample_condition(model, num_samples):
+    """Labels 0, 1, 2, ... (cycling) for a class-conditional model, else None."""
+    if model.num_classes is None:
+        return None
+    return np.arange(num_samples, dtype=np.int32) % model.num_classes
+
+
+def write_samples(writer, step, model, num_samples, seed):
+    """Draw `num_samples` images (seed `[seed, step]`) and log them as a grid."""
+    samples = model.sample(
+        num_samples, seed=[int(seed), int(step)], condition=sample_condition(model, num_samples)
+    )
+    grid = image_grid(np.asarray(samples), model.num_levels)
+    with writer.as_default(step=int(step)):
+        image_summary("samples", grid, int(step))
+    writer.flush()
+    return grid
