@@ -1,0 +1,30 @@
+# make run   : create .venv, install arzoo, run the offline end-to-end demo
+# make test  : create .venv, install arzoo with test extras, run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test test-quick system-deps clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+run: $(STAMP) system-deps
+	$(BIN)/arzoo demo --output demo_output
+
+test: $(STAMP) system-deps
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider --durations=15
+
+test-quick: $(STAMP) system-deps
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider -m "not slow"
+
+clean:
+	rm -rf $(VENV) demo_output runs *.egg-info
