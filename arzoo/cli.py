@@ -50,7 +50,7 @@ def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=T
         independent_pixel_baseline,
         uniform_baseline,
     )
-    from arzoo.training.input import load_split
+    from arzoo.training.input_pipeline import load_split
 
     if run.config is None:
         raise ValueError(

@@ -28,7 +28,7 @@ def _say(message):
 
 def _choose_config(overrides):
     import arzoo
-    from arzoo.training.input import load_split
+    from arzoo.training.input_pipeline import load_split
 
     if not DEMO_CONFIG.exists():
         raise FileNotFoundError(
@@ -60,7 +60,7 @@ def run_demo(output="demo_output", steps=None, max_test_examples=None):
     from arzoo.figures import completion_rows, save_grid
     from arzoo.runs import Run, save_run_config
     from arzoo.training import train
-    from arzoo.training.input import load_split
+    from arzoo.training.input_pipeline import load_split
 
     overrides = []
     if steps is not None:
