@@ -17,9 +17,6 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "zoo_configs" / "fashion_mnist" / "gated_pixelcnn_demo.yaml"
 FALLBACK_CONFIG = REPO / "zoo_configs" / "digits" / "gated_pixelcnn.yaml"
-NUM_SAMPLES = 16
-NUM_COMPLETED_IMAGES = 4
-COMPLETIONS_PER_IMAGE = 3
 
 
 def _say(message):
@@ -43,19 +40,28 @@ def _choose_config(overrides):
         return arzoo.load_config(FALLBACK_CONFIG, [o for o in overrides if not o.startswith("data.max")])
 
 
-def _completion_batch(model, test, seed):
+def _completion_batch(model, test, num_images, per_image):
     """Test images with their bottom half unknown, repeated once per completion."""
-    images = np.stack(
-        [example["image"].numpy() for example in test.take(NUM_COMPLETED_IMAGES)]
-    )
+    images = np.stack([example["image"].numpy() for example in test.take(num_images)])
     known = np.zeros_like(images)
     known[:, : model.image_shape[0] // 2] = 1
-    repeated = np.repeat(images, COMPLETIONS_PER_IMAGE, axis=0)
-    return images, known, repeated, np.repeat(known, COMPLETIONS_PER_IMAGE, axis=0)
+    repeated = np.repeat(images, per_image, axis=0)
+    return images, known, repeated, np.repeat(known, per_image, axis=0)
 
 
-def run_demo(output="demo_output", steps=None, max_test_examples=None):
-    """Train, evaluate, sample and complete; print where everything went."""
+def run_demo(
+    output="demo_output",
+    steps=None,
+    max_test_examples=None,
+    num_samples=16,
+    num_completed_images=4,
+    completions_per_image=3,
+):
+    """Train, evaluate, sample and complete; print where everything went.
+
+    Unconditional samples and completions are drawn in one `complete` call:
+    a row with nothing known is an unconditional sample.
+    """
     from arzoo.cli import evaluate_run
     from arzoo.figures import completion_rows, save_grid
     from arzoo.runs import Run, save_run_config
@@ -83,19 +89,21 @@ def run_demo(output="demo_output", steps=None, max_test_examples=None):
     report = evaluate_run(Run(model, config, run_dir))
 
     _say(
-        f"sampling {NUM_SAMPLES} images and {NUM_COMPLETED_IMAGES}x{COMPLETIONS_PER_IMAGE} "
+        f"sampling {num_samples} images and {num_completed_images}x{completions_per_image} "
         f"completions ({model.num_steps} steps each)"
     )
     test = load_split(data, data.test_split, model.num_levels)
-    images, known, repeated, repeated_known = _completion_batch(model, test, seed=1)
-    canvas = np.concatenate([np.zeros((NUM_SAMPLES,) + model.image_shape, np.int32), repeated])
-    mask = np.concatenate([np.zeros_like(canvas[:NUM_SAMPLES]), repeated_known])
+    images, known, repeated, repeated_known = _completion_batch(
+        model, test, num_completed_images, completions_per_image
+    )
+    canvas = np.concatenate([np.zeros((num_samples,) + model.image_shape, np.int32), repeated])
+    mask = np.concatenate([np.zeros_like(canvas[:num_samples]), repeated_known])
     start = time.time()
     drawn = model.complete(canvas, mask, seed=2024).numpy()
     sample_seconds = time.time() - start
-    samples, completions = drawn[:NUM_SAMPLES], drawn[NUM_SAMPLES:]
+    samples, completions = drawn[:num_samples], drawn[num_samples:]
     completions = completions.reshape(
-        (NUM_COMPLETED_IMAGES, COMPLETIONS_PER_IMAGE) + model.image_shape
+        (num_completed_images, completions_per_image) + model.image_shape
     ).transpose(1, 0, 2, 3, 4)
 
     samples_png = save_grid(os.path.join(output, "samples.png"), samples, model.num_levels)
@@ -103,7 +111,7 @@ def run_demo(output="demo_output", steps=None, max_test_examples=None):
         os.path.join(output, "completions.png"),
         completion_rows(images, known, completions),
         model.num_levels,
-        columns=COMPLETIONS_PER_IMAGE + 2,
+        columns=completions_per_image + 2,
     )
     baselines = report["baselines"]
     print()
@@ -115,11 +123,12 @@ def run_demo(output="demo_output", steps=None, max_test_examples=None):
     print(f"    uniform                  {baselines['uniform']['bits_per_dim']:.4f}")
     print(f"  sampled {len(drawn)} images in {sample_seconds:.0f} s")
     print(f"  samples:      {os.path.abspath(samples_png)}")
-    print(f"  completions:  {os.path.abspath(completions_png)}  (original | top half given | {COMPLETIONS_PER_IMAGE} completions)")
+    print(f"  completions:  {os.path.abspath(completions_png)}  (original | top half given | {completions_per_image} completions)")
     print(f"  model:        {os.path.abspath(os.path.join(run_dir, 'model.keras'))}")
     return {
         "bits_per_dim": report["bits_per_dim"],
         "baselines": baselines,
+        "num_examples": report["num_examples"],
         "train_seconds": train_seconds,
         "sample_seconds": sample_seconds,
         "samples_png": samples_png,

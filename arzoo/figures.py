@@ -85,15 +85,15 @@ def dependency_figure(result, image_shape, scale=24):
     height, width, channels = image_shape
     dmap = result["map"]
     earlier = result["reads_earlier"] | result["unread_earlier"]
+    largest = dmap.max() if dmap.max() > 0 else 1.0
     panels = []
     for c in range(channels):
         panel = np.full((height, width, 3), 255, np.uint8)
         panel[earlier[..., c]] = 0
         reads = result["reads_earlier"][..., c]
-        if reads.any():
-            strength = np.log1p(dmap[..., c] / dmap[reads | (dmap > 0)].max() * 99) / np.log(100)
-            blue = (80 + 175 * strength).astype(np.uint8)
-            panel[reads] = np.stack([np.zeros_like(blue), np.zeros_like(blue) + 60, blue], -1)[reads]
+        strength = np.log1p(dmap[..., c] / largest * 99) / np.log(100)
+        panel[reads, 1] = 60
+        panel[reads, 2] = (80 + 175 * strength[reads]).astype(np.uint8)
         panel[result["reads_later"][..., c]] = [255, 200, 0]
         panels.append(panel)
     position = np.argwhere(result["step_mask"]) if "step_mask" in result else []
