@@ -182,6 +182,33 @@ def cmd_audit(args):
     return 0 if summary["causal"] else 1
 
 
+# ----- export -------------------------------------------------------------
+
+
+def cmd_export(args):
+    from arzoo.runs import open_run
+    from arzoo.serving import export_model
+    from arzoo.serving.config_files import update_model_config, write_batching_config
+
+    run = open_run(args.run)
+    if args.checkpoint:
+        from arzoo.training.checkpoints import restore_weights
+
+        restore_weights(run.model, args.checkpoint)
+    name = args.name or run.model.family
+    path = export_model(run.model, args.base, name, args.version, args.max_batch_size)
+    update_model_config(args.model_config_file, name, os.path.join(args.base, name))
+    write_batching_config(args.batching_config_file, args.max_batch_size)
+    _print_json(
+        {
+            "export": path,
+            "keras": os.path.join(path, "model.keras"),
+            "model_config_file": args.model_config_file,
+            "batching_config_file": args.batching_config_file,
+        }
+    )
+
+
 # ----- demo ---------------------------------------------------------------
 
 
@@ -241,6 +268,21 @@ def build_parser():
                    help="override config values (with a config .yaml)")
     p.set_defaults(func=cmd_audit)
 
+    p = sub.add_parser("export", help="write a TF-Serving-ready SavedModel version (+ model.keras)")
+    p.add_argument("run", help="a run folder, a .keras file or a config .yaml")
+    p.add_argument("--checkpoint", help="restore these weights first (a checkpoint prefix or "
+                   "a run's checkpoints/ folder: the latest is used)")
+    p.add_argument("--base", default="exports", help="export base folder (default exports/)")
+    p.add_argument("--name", help="served model name (default: the model family)")
+    p.add_argument("--version", type=int, help="integer version (default: next after the highest)")
+    p.add_argument("--max-batch-size", type=int, default=64,
+                   help="largest batch a request may carry (default 64)")
+    p.add_argument("--model-config-file", default=os.path.join("serving", "models.config"),
+                   help="TF Serving model_config_list to add the model to")
+    p.add_argument("--batching-config-file", default=os.path.join("serving", "batching.config"),
+                   help="TF Serving batching parameters to write")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("demo", help="the end-to-end offline demo behind `make run`")
     p.add_argument("--output", default="demo_output", help="output folder")
     p.add_argument("--steps", type=int, help="training steps (default: the demo config's)")
@@ -254,10 +296,19 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except Exception as err:  # user-facing errors become one line and exit code 2
+        if not isinstance(err, _user_errors()):
+            raise
         print(f"arzoo {args.command}: error: {err}", file=sys.stderr)
         return 2
     return code or 0
+
+
+def _user_errors():
+    from arzoo.data import DatasetUnavailableError
+    from arzoo.training.checkpoints import CheckpointError
+
+    return (ValueError, FileNotFoundError, CheckpointError, DatasetUnavailableError)
 
 
 if __name__ == "__main__":

@@ -95,3 +95,27 @@ class Checkpointer:
         """Remove a non-chief worker's temporary folder."""
         if not self.chief:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+
+def restore_weights(model, path):
+    """Load only the model's weights from a training checkpoint.
+
+    Args:
+      model: a model built from the same config as the checkpoint's.
+      path: a checkpoint prefix (`.../ckpt-300`), a `checkpoints/` folder or a
+        run folder (the latest checkpoint in it is used).
+    """
+    prefix = path
+    if os.path.isdir(path):
+        folder = path if tf.train.latest_checkpoint(path) else checkpoint_dir(path)
+        prefix = tf.train.latest_checkpoint(folder)
+        if prefix is None:
+            raise CheckpointError(f"No checkpoint found in {path!r}.")
+    try:
+        tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
+    except (tf.errors.OpError, ValueError, AssertionError) as err:
+        raise CheckpointError(
+            f"Cannot restore model weights from {prefix!r}: {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}"
+        ) from err
+    return prefix

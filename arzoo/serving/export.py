@@ -1,0 +1,75 @@
+"""Writing TF Serving's layout: `<base>/<name>/<version>/`, atomically.
+
+A version folder is written under a temporary name (not an integer, so a
+server polling `<base>/<name>` ignores it) and renamed to its integer version
+only when complete, so a server never sees half a model. `model.keras` is
+written beside the SavedModel for `keras.models.load_model`.
+"""
+
+import os
+import re
+import shutil
+import uuid
+
+import tensorflow as tf
+
+from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, ServingModule
+
+KERAS_FILENAME = "model.keras"
+_TEMPORARY_PREFIX = ".incomplete-"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def existing_versions(model_dir):
+    """Integer versions present under `model_dir`, sorted."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
+
+
+def _remove_stale_temporaries(model_dir):
+    for entry in os.listdir(model_dir):
+        if entry.startswith(_TEMPORARY_PREFIX):
+            shutil.rmtree(os.path.join(model_dir, entry), ignore_errors=True)
+
+
+def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE):
+    """Export `model` as `<base>/<name>/<version>/` with every signature.
+
+    Args:
+      model: an `AutoregressiveImageModel`.
+      base: the folder TF Serving's `base_path` points above (`<base>/<name>`).
+      name: the served model name (letters, digits, `_ . -`).
+      version: integer version; default one more than the highest present.
+      max_batch_size: the largest batch any signature accepts.
+
+    Returns:
+      The path of the finished version folder.
+    """
+    if not _NAME.match(name):
+        raise ValueError(
+            f"Model name {name!r} is not allowed: use letters, digits, '_', '.' or '-'."
+        )
+    model_dir = os.path.join(os.path.abspath(base), name)
+    os.makedirs(model_dir, exist_ok=True)
+    _remove_stale_temporaries(model_dir)
+    present = existing_versions(model_dir)
+    if version is None:
+        version = (present[-1] + 1) if present else 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive integer, got {version!r}.")
+    if version in present:
+        raise ValueError(
+            f"Version {version} already exists in {model_dir}; versions present: {present}."
+        )
+    final = os.path.join(model_dir, str(version))
+    temporary = os.path.join(model_dir, f"{_TEMPORARY_PREFIX}{version}-{uuid.uuid4().hex}")
+    try:
+        module = ServingModule(model, max_batch_size)
+        tf.saved_model.save(module, temporary, signatures=module.signatures())
+        model.save(os.path.join(temporary, KERAS_FILENAME))
+        os.rename(temporary, final)
+    finally:
+        if os.path.exists(temporary):
+            shutil.rmtree(temporary, ignore_errors=True)
+    return final
