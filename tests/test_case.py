@@ -30,6 +30,7 @@ VARIANTS = {
     "bernoulli": dict(image_shape=[4, 4, 1], num_levels=2, likelihood="bernoulli"),
     "class": dict(image_shape=[4, 4, 1], num_levels=3, num_classes=3),
     "embedding": dict(image_shape=[4, 4, 1], num_levels=3, condition_shape=[5]),
+    "spatial": dict(image_shape=[4, 4, 3], num_levels=4, condition_shape=[4, 4, 2]),
 }
 
 
@@ -111,6 +112,22 @@ def check_step_log_probs(model, batch=3):
     conditionals = model.conditional_log_probs(x, condition).numpy()
     assert conditionals.shape == x.shape
     np.testing.assert_allclose(conditionals.sum(axis=(1, 2, 3)), expected, rtol=1e-5, atol=1e-4)
+
+
+def check_step_params(model, batch=2):
+    """The incremental `step` gives the teacher-forced network's parameters
+    at every step (within 1e-5), feeding the true previous values."""
+    x = random_images(model, batch, seed=11)
+    condition = random_condition(model, batch, seed=11)
+    full = model(x, condition)
+    steps = model.to_steps(x)
+    state = model.initial_state(batch, condition)
+    previous = tf.zeros([batch, model.head.values_per_step], tf.int32)
+    for t in range(model.num_steps):
+        params_t, state = model.step(previous, state, condition)
+        expected = model.params_at(full, tf.fill([batch], t))
+        np.testing.assert_allclose(params_t, expected, rtol=1e-5, atol=1e-5, err_msg=f"step {t}")
+        previous = steps[:, t]
 
 
 def check_sampling(model):

@@ -51,6 +51,11 @@ class DownShiftedConv2D(keras.layers.Conv2D):
         )
         return super().call(padded)
 
+    def call_on_window(self, window):
+        """The convolution over an already padded window `[B, kh, W + kw - 1, C]`
+        -> `[B, 1, W, filters]` (cached sampling computes one row at a time)."""
+        return super().call(window)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.filters,)
 
@@ -105,6 +110,11 @@ class DownRightShiftedConv2D(keras.layers.Conv2D):
         kh, kw = self.kernel_size
         padded = tf.pad(inputs, [[0, 0], [kh - 1, 0], [kw - 1, 0], [0, 0]])
         return super().call(padded)
+
+    def call_on_window(self, window):
+        """The convolution at one pixel from its window `[B, kh, kw, C]` ->
+        `[B, 1, 1, filters]` (cached sampling computes one pixel at a time)."""
+        return super().call(window)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.filters,)

@@ -11,6 +11,7 @@ from arzoo.layers import (
     down_shift,
 )
 from arzoo.models.base import AutoregressiveImageModel, int_at_least
+from arzoo.sampling import caches
 from arzoo.models.registry import register_model
 
 
@@ -136,6 +137,91 @@ class GatedPixelCNN(AutoregressiveImageModel):
             skip = skip + block_skip
         hidden = tf.nn.relu(self.output_hidden(tf.nn.relu(skip)))
         return self.output_params(hidden)
+
+    # ----- cached (incremental) sampling --------------------------------------
+    #
+    # The vertical stack at row r reads only image rows < r, so it is computed
+    # one whole row at a time, when row r starts, from rolling buffers of the
+    # last rows each vertical convolution reads. The horizontal stack at pixel
+    # (r, c) reads pixels left of c in row r, so it is computed one pixel per
+    # step from buffers of the last k // 2 pixels each horizontal convolution
+    # reads. A pixel's horizontal features never read the pixel's last channel
+    # (mask A then mask B), so they are final at its last sampling step and
+    # pushed into the buffers then.
+
+    def initial_state(self, batch_size, condition=None):
+        f = self.num_filters
+        _, width, _ = self.image_shape
+        k = self.kernel_size
+        zeros = lambda *shape: tf.zeros([batch_size, *shape], tf.float32)  # noqa: E731
+        return {
+            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
+            "position": tf.zeros([batch_size], tf.int32),
+            "vertical_rows": [zeros(k // 2, width, f) for _ in self.blocks],
+            "input_link_row": zeros(1, width, f),
+            "link_rows": [zeros(1, width, 2 * f) for _ in self.blocks],
+            "horizontal_pixels": [zeros(1, k // 2, f) for _ in self.blocks],
+        }
+
+    def _vertical_row(self, canvas, row, state, condition):
+        """Everything the horizontal stack reads from the vertical one at `row`."""
+        k0, k = self.first_kernel_size, self.kernel_size
+        inputs = self.scale_levels(canvas)
+        # v0 row r is the vertical input convolution at image row r - 1 (zero at r = 0).
+        padded = tf.pad(inputs, [[0, 0], [k0 // 2 + 1, 0], [k0 // 2, k0 // 2], [0, 0]])
+        vertical = self.vertical_input.call_on_window(caches.window(padded, row, k0 // 2 + 1, axis=1))
+        vertical = tf.where(row > 0, vertical, tf.zeros_like(vertical))
+        input_link_row = self.input_link(vertical)
+        vertical_rows, link_rows = [], []
+        for block, rows in zip(self.blocks, state["vertical_rows"]):
+            stacked = caches.pad_columns(tf.concat([rows, vertical], axis=1), k // 2, k // 2)
+            vertical_pre = block.vertical_conv.call_on_window(stacked)
+            if block.conditional:
+                vertical_pre += block.vertical_condition(caches.condition_at(condition, row))
+            vertical_rows.append(caches.push(rows, vertical, axis=1))
+            link_rows.append(block.link(vertical_pre))
+            vertical = block.vertical_gate(vertical_pre)
+        return {
+            "vertical_rows": vertical_rows,
+            "input_link_row": input_link_row,
+            "link_rows": link_rows,
+            "horizontal_pixels": [tf.zeros_like(p) for p in state["horizontal_pixels"]],
+        }
+
+    def step(self, inputs_t, state, condition=None):
+        position = state["position"]
+        canvas = self.write_step(state["canvas"], position - 1, inputs_t)
+        condition = self.encode_condition(condition)
+        _, row, col, _, row_start, pixel_end = caches.step_position(self, position)
+        cached_keys = ("vertical_rows", "input_link_row", "link_rows", "horizontal_pixels")
+        rows = tf.cond(
+            row_start,
+            lambda: self._vertical_row(canvas, row, state, condition),
+            lambda: {key: state[key] for key in cached_keys},
+        )
+        k0 = self.first_kernel_size
+        row_inputs = caches.pad_columns(
+            self.scale_levels(caches.window(canvas, row, 1, axis=1)), k0 // 2, 0
+        )
+        horizontal = self.horizontal_input.call_on_window(
+            caches.window(row_inputs, col, k0 // 2 + 1, axis=2)
+        ) + caches.window(rows["input_link_row"], col, 1, axis=2)
+        skip = self.input_skip(horizontal)
+        pixels = []
+        for block, previous, link_row in zip(self.blocks, rows["horizontal_pixels"], rows["link_rows"]):
+            stacked = tf.concat([previous, horizontal], axis=2)
+            pre = block.horizontal_conv.call_on_window(stacked) + caches.window(link_row, col, 1, axis=2)
+            if block.conditional:
+                pre += block.horizontal_condition(caches.condition_at(condition, row, col))
+            gated = block.horizontal_gate(pre)
+            skip = skip + block.skip(gated)
+            pixels.append(tf.where(pixel_end, caches.push(previous, horizontal, axis=2), previous))
+            if block.use_residual:
+                horizontal = horizontal + block.residual(gated)
+        hidden = tf.nn.relu(self.output_hidden(tf.nn.relu(skip)))
+        pixel_params = self.output_params(hidden)[:, 0, 0]
+        new_state = dict(rows, canvas=canvas, position=position + 1, horizontal_pixels=pixels)
+        return self.head.step_params(pixel_params, position % self.head.steps_per_pixel), new_state
 
     def get_config(self):
         config = super().get_config()

@@ -30,6 +30,11 @@ def test_step_log_probs_sum_to_log_prob(family, variant):
 
 
 @pytest.mark.parametrize("family,variant", CASES)
+def test_step_params_match_the_network(family, variant):
+    test_case.check_step_params(make(family, variant))
+
+
+@pytest.mark.parametrize("family,variant", CASES)
 def test_sampling(family, variant):
     test_case.check_sampling(make(family, variant))
 

@@ -1,0 +1,62 @@
+"""Shared pieces of cached (incremental) sampling.
+
+A convolutional autoregressive model computed one position at a time only
+needs, for every layer, the part of its input that later positions still
+read (Ramachandran et al. 2017, "Fast Generation for Convolutional
+Autoregressive Models", arXiv:1704.06001; Paine et al. 2016, "Fast Wavenet
+Generation Algorithm", arXiv:1611.09482). These helpers keep such caches as
+plain tensors in the state nest, so state is explicit (a stateless server can
+stream it) and every update is a fixed-shape op inside one `tf.while_loop`:
+
+* rolling buffers: the last n rows (or pixels) a layer reads, shifted by one
+  when a new one is complete (`push`);
+* windows: the slice of a padded row a kernel covers at one column (`window`);
+* positions: which row / column / channel a scalar step index names.
+"""
+
+import tensorflow as tf
+
+
+def push(buffer, new, axis):
+    """Drop the oldest entry of `buffer` along `axis` and append `new` (size 1 there)."""
+    if buffer.shape[axis] == 0:
+        return buffer
+    begin = [0] * buffer.shape.rank
+    begin[axis] = 1
+    return tf.concat([tf.slice(buffer, begin, [-1] * buffer.shape.rank), new], axis=axis)
+
+
+def window(tensor, start, size, axis):
+    """`size` entries of `tensor` along `axis` from the (dynamic) index `start`."""
+    begin = [0] * tensor.shape.rank
+    begin[axis] = start
+    sizes = [-1] * tensor.shape.rank
+    sizes[axis] = size
+    return tf.slice(tensor, tf.stack(begin), sizes)
+
+
+def pad_columns(tensor, left, right):
+    """Zero-pad the width axis (axis 2) of a `[B, rows, W, C]` tensor."""
+    return tf.pad(tensor, [[0, 0], [0, 0], [left, right], [0, 0]])
+
+
+def condition_at(condition, row, col=None):
+    """The part of an encoded condition that position (row[, col]) reads:
+    a vector condition `[B, D]` is the same everywhere; a spatial one
+    `[B, H, W, D]` is cut to its row `[B, 1, W, D]` or pixel `[B, 1, 1, D]`."""
+    if condition is None or condition.shape.rank == 2:
+        return condition
+    rows = window(condition, row, 1, axis=1)
+    return rows if col is None else window(rows, col, 1, axis=2)
+
+
+def step_position(model, position):
+    """Scalar (step, row, column, channel, is_row_start, is_pixel_end) of the
+    step every batch row is at (cached states advance all rows together)."""
+    height, width, _ = model.image_shape
+    spp = model.head.steps_per_pixel
+    step = position[0]
+    pixel = step // spp
+    channel = step % spp
+    row, col = pixel // width, pixel % width
+    return step, row, col, channel, tf.logical_and(col == 0, channel == 0), channel == spp - 1
