@@ -145,6 +145,12 @@ def check_sampling(model):
     sub_condition = None if condition is None else condition[2:]
     alone = model.sample(seeds=seeds[2:], condition=sub_condition).numpy()
     np.testing.assert_array_equal(alone, first[2:])
+    single = model.sample(seeds=seeds[3:], condition=None if condition is None else condition[3:])
+    np.testing.assert_array_equal(single.numpy(), first[3:])
+    naive_single = model.sample(
+        seeds=seeds[3:], condition=None if condition is None else condition[3:], method="naive"
+    )
+    np.testing.assert_array_equal(naive_single.numpy(), first[3:])
 
     naive = model.sample(4, seed=7, condition=condition, method="naive").numpy()
     np.testing.assert_array_equal(naive, first)

@@ -108,6 +108,9 @@ class AutoregressiveImageModel(keras.Model):
                     f"{self.likelihood!r}) so every channel gets the same number of units."
                 )
 
+    # Compile the cached sampling loop with XLA (see BENCHMARKS.md).
+    jit_sampling = True
+
     # ----- the network -------------------------------------------------------
 
     @property
@@ -188,7 +191,8 @@ class AutoregressiveImageModel(keras.Model):
         where = tf.equal(
             tf.constant(self.event_step_index)[None], tf.reshape(position, [-1, 1, 1, 1])
         )
-        return tf.where(where, tf.cast(values, canvas.dtype)[:, None, None, :], canvas)
+        written = tf.where(where, tf.cast(values, canvas.dtype)[:, None, None, :], canvas)
+        return tf.ensure_shape(written, canvas.shape)
 
     def params_at(self, params, position):
         """The parameters `[B, params_per_step]` of each row's step `position`."""
@@ -339,10 +343,17 @@ class AutoregressiveImageModel(keras.Model):
         temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
         if tf.executing_eagerly() and not bool(tf.reduce_all(temperature > 0)):
             raise ValueError(f"temperature must be > 0, got {temperature.numpy().tolist()}.")
+        from arzoo.sampling.seeds import step_uniforms
+
+        uniforms = step_uniforms(seeds, self.num_steps, self.head.num_uniforms)
         key = (method, condition is None)
         if key not in self._compiled:
-            self._compiled[key] = tf.function(SAMPLERS[method], reduce_retracing=True)
-        return self._compiled[key](self, seeds, temperature, condition, known, known_mask)
+            self._compiled[key] = tf.function(
+                SAMPLERS[method],
+                reduce_retracing=True,
+                jit_compile=(method == "cached" and self.jit_sampling),
+            )
+        return self._compiled[key](self, uniforms, temperature, condition, known, known_mask)
 
     # ----- serialization -----------------------------------------------------
 

@@ -1,15 +1,19 @@
 """Sampling loops, each one `tf.while_loop` over the model's sampling order.
 
-Both loops draw step t of row b from uniforms made from `seeds[b]` alone and
-keep the known values of a completion, so they give the same samples for the
-same seeds; `naive` recomputes the whole network on the canvas at every step
-and is the reference, `cached` goes through the model's `initial_state` /
-`step` contract.
+Both loops draw step t of row b from `uniforms[b, t]` (made from row b's
+seed alone by `arzoo.sampling.seeds.step_uniforms`) and keep the known values
+of a completion, so they give the same samples for the same seeds; `naive`
+recomputes the whole network on the canvas at every step and is the
+reference, `cached` goes through the model's `initial_state` / `step`
+contract.
+
+The uniforms are an input rather than drawn inside the loop because XLA
+derives stateless random numbers from a seed tensor differently from the
+TensorFlow kernels: drawing them outside keeps a compiled loop, an
+uncompiled one and a served SavedModel sample for sample equal.
 """
 
 import tensorflow as tf
-
-from arzoo.sampling.seeds import step_uniforms
 
 
 def _draw(model, params_t, uniforms_t, temperature, known_t, known_flag_t):
@@ -17,17 +21,24 @@ def _draw(model, params_t, uniforms_t, temperature, known_t, known_flag_t):
     return tf.where(known_flag_t[:, None], tf.cast(known_t, tf.int32), drawn)
 
 
-def _loop_inputs(model, seeds, known, known_mask):
-    uniforms = step_uniforms(seeds, model.num_steps, model.head.num_uniforms)
+def _known_steps(model, known, known_mask):
     known_steps = model.to_steps(tf.cast(known, tf.int32))
     known_flags = tf.reduce_all(model.to_steps(tf.cast(known_mask, tf.bool)), axis=-1)
-    return uniforms, known_steps, known_flags
+    return known_steps, known_flags
 
 
-def naive_sample(model, seeds, temperature, condition, known, known_mask):
-    """Recompute the network over the whole canvas for every step."""
-    uniforms, known_steps, known_flags = _loop_inputs(model, seeds, known, known_mask)
-    batch = tf.shape(seeds)[0]
+def naive_sample(model, uniforms, temperature, condition, known, known_mask):
+    """Recompute the network over the whole canvas for every step.
+
+    Args:
+      model: an `AutoregressiveImageModel`.
+      uniforms: `[B, num_steps, head.num_uniforms]` from `step_uniforms`.
+      temperature: `[B]`.
+      condition: validated condition or None.
+      known, known_mask: `[B, H, W, C]` values and 0/1 mask of a completion.
+    """
+    known_steps, known_flags = _known_steps(model, known, known_mask)
+    batch = tf.shape(uniforms)[0]
 
     def body(t, canvas):
         position = tf.fill([batch], t)
@@ -44,10 +55,10 @@ def naive_sample(model, seeds, temperature, condition, known, known_mask):
     return canvas
 
 
-def cached_sample(model, seeds, temperature, condition, known, known_mask):
-    """Feed each drawn value back through `model.step`."""
-    uniforms, known_steps, known_flags = _loop_inputs(model, seeds, known, known_mask)
-    batch = tf.shape(seeds)[0]
+def cached_sample(model, uniforms, temperature, condition, known, known_mask):
+    """Feed each drawn value back through `model.step` (arguments as `naive_sample`)."""
+    known_steps, known_flags = _known_steps(model, known, known_mask)
+    batch = tf.shape(uniforms)[0]
     state = model.initial_state(batch, condition)
     previous = tf.zeros([batch, model.head.values_per_step], tf.int32)
     drawn = tf.TensorArray(tf.int32, size=model.num_steps, element_shape=previous.shape)

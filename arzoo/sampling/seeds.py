@@ -36,7 +36,7 @@ def step_uniforms(seeds, num_steps, num_uniforms):
     """`[B, num_steps, num_uniforms]` float32 uniforms in [0, 1), row b drawn
     from `seeds[b]` alone."""
     return tf.map_fn(
-        lambda s: tf.random.stateless_uniform([num_steps, num_uniforms], seed=s),
+        lambda s: tf.random.stateless_uniform([num_steps, num_uniforms], seed=s, alg="philox"),
         tf.cast(seeds, tf.int32),
         fn_output_signature=tf.TensorSpec([num_steps, num_uniforms], tf.float32),
     )

@@ -163,7 +163,8 @@ class ServingModule(tf.Module):
 
         def run():
             known = tf.where(known_mask > 0, x, tf.zeros_like(x))
-            samples = SAMPLERS["cached"](model, seed, temperature, condition, known, known_mask)
+            uniforms = step_uniforms(seed, model.num_steps, model.head.num_uniforms)
+            samples = SAMPLERS["cached"](model, uniforms, temperature, condition, known, known_mask)
             return {"samples": samples}
 
         return self._with_checks(checks, run)
