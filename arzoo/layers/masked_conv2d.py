@@ -75,6 +75,23 @@ class MaskedConv2D(keras.layers.Conv2D):
     def convolution_op(self, inputs, kernel):
         return super().convolution_op(inputs, kernel * self.kernel_mask)
 
+    def call_on_window(self, window):
+        """The output at one pixel from the rows it reads.
+
+        Args:
+          window: `[B, kh // 2 + 1, kw, C]`, the rows above the pixel and its
+            own row (the kernel's masked lower rows are left out), centred on
+            the pixel and zero-padded like 'same'.
+
+        Returns `[B, 1, 1, filters]` (cached sampling computes one pixel at a time).
+        """
+        kh = self.kernel_size[0]
+        kernel = (self.kernel * self.kernel_mask)[: kh // 2 + 1]
+        outputs = keras.ops.conv(window, kernel, strides=1, padding="valid")
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return outputs if self.activation is None else self.activation(outputs)
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -6,6 +6,7 @@ import tensorflow as tf
 from arzoo.layers import ConditionProjection, MaskedConv2D
 from arzoo.models.base import AutoregressiveImageModel, int_at_least
 from arzoo.models.registry import register_model
+from arzoo.sampling import caches
 
 
 @register_model("pixelcnn")
@@ -111,6 +112,62 @@ class PixelCNN(AutoregressiveImageModel):
             features = features + expand(tf.nn.relu(hidden))
         hidden = tf.nn.relu(self.output_hidden(tf.nn.relu(features)))
         return self.output_params(hidden)
+
+    # ----- cached (incremental) sampling --------------------------------------
+    #
+    # Each k x k convolution at pixel (r, c) reads its input in rows r - k//2
+    # .. r only (mask B), so the state keeps, per residual block, a rolling
+    # buffer of those rows of the block's convolution input (zero-padded at
+    # the sides like 'same'), and each step computes every layer at the one
+    # pixel. The first (mask A) layer reads the canvas itself. A pixel's
+    # features never read its last channel, so values written at its last
+    # sampling step are final.
+
+    def initial_state(self, batch_size, condition=None):
+        _, width, _ = self.image_shape
+        k = self.kernel_size
+        return {
+            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
+            "position": tf.zeros([batch_size], tf.int32),
+            "block_rows": [
+                tf.zeros([batch_size, k // 2 + 1, width + 2 * (k // 2), self.num_filters])
+                for _ in self.blocks
+            ],
+        }
+
+    def step(self, inputs_t, state, condition=None):
+        position = state["position"]
+        canvas = self.write_step(state["canvas"], position - 1, inputs_t)
+        condition = self.encode_condition(condition)
+        _, row, col, _, row_start, _ = caches.step_position(self, position)
+        k0, k = self.first_kernel_size, self.kernel_size
+        width = self.image_shape[1]
+
+        padded = tf.pad(
+            self.scale_levels(canvas), [[0, 0], [k0 // 2, 0], [k0 // 2, k0 // 2], [0, 0]]
+        )
+        rows = caches.window(padded, row, k0 // 2 + 1, axis=1)
+        features = self.input_conv.call_on_window(caches.window(rows, col, k0, axis=2))
+        at_column = tf.reshape(tf.one_hot(col + k // 2, width + 2 * (k // 2)), [1, 1, -1, 1]) > 0
+        block_rows = []
+        for i, ((reduce, conv, expand), buffer) in enumerate(zip(self.blocks, state["block_rows"])):
+            buffer = tf.cond(
+                row_start,
+                lambda b=buffer: caches.push(b, tf.zeros_like(b[:, :1]), axis=1),
+                lambda b=buffer: b,
+            )
+            conv_input = tf.nn.relu(reduce(tf.nn.relu(features)))
+            current = tf.where(at_column, conv_input, buffer[:, -1:])
+            buffer = tf.concat([buffer[:, :-1], current], axis=1)
+            block_rows.append(buffer)
+            hidden = conv.call_on_window(caches.window(buffer, col, k, axis=2))
+            if condition is not None:
+                hidden = hidden + self.condition_projections[i](caches.condition_at(condition, row, col))
+            features = features + expand(tf.nn.relu(hidden))
+        hidden = tf.nn.relu(self.output_hidden(tf.nn.relu(features)))
+        pixel_params = self.output_params(hidden)[:, 0, 0]
+        new_state = {"canvas": canvas, "position": position + 1, "block_rows": block_rows}
+        return self.head.step_params(pixel_params, position % self.head.steps_per_pixel), new_state
 
     def get_config(self):
         config = super().get_config()
