@@ -1,4 +1,4 @@
-"""The `arzoo` command line: train, eval, sample, audit, demo.
+"""The `arzoo` command line: train, eval, sample, audit, export, serve, client, demo.
 
 Each subcommand has `--help`. Heavy imports happen inside the commands so
 that `arzoo --help` answers at once.
@@ -218,6 +218,223 @@ def cmd_demo(args):
     run_demo(args.output, steps=args.steps, max_test_examples=args.max_test_examples)
 
 
+# ----- serve / client -------------------------------------------------------
+
+DEFAULT_MODEL_CONFIG = os.path.join("serving", "models.config")
+
+
+def _serving_log():
+    import logging
+
+    log = logging.getLogger("arzoo.serving")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("arzoo serve: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def cmd_serve(args):
+    import signal
+    import threading
+
+    from arzoo.serving.server import Server
+
+    _serving_log()
+    config_file = args.model_config_file
+    if config_file is None and args.model_base_path is None and args.model_name is None:
+        config_file = DEFAULT_MODEL_CONFIG
+    server = Server.from_flags(
+        config_file,
+        args.model_name,
+        args.model_base_path,
+        host=args.host,
+        port=args.port,
+        poll_wait_seconds=args.file_system_poll_wait_seconds,
+        max_workers=args.max_workers,
+    )
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        try:
+            server.start()
+        except OSError as err:
+            print(f"arzoo serve: error: {err}", file=sys.stderr)
+            return 2
+        print(f"arzoo serve: listening on {server.address} (gRPC; Ctrl-C to stop)", flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("arzoo serve: stopping", file=sys.stderr, flush=True)
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _served_version(text):
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else text
+
+
+def _served_condition(signature, label, count):
+    import numpy as np
+    from tensorflow.core.framework import types_pb2
+
+    if "condition" not in signature.inputs:
+        if label is not None:
+            raise ValueError("--label was given but the served model takes no condition.")
+        return None
+    if signature.inputs["condition"].dtype != types_pb2.DT_INT32:  # int32 = class labels
+        raise ValueError(
+            "The served model takes a real-valued condition; call it from Python with "
+            "arzoo.serving.client.Client(...).sample(seeds, condition=...)."
+        )
+    if label is None:
+        raise ValueError("The served model is class-conditional: give --label K.")
+    return np.full(count, label, np.int32)
+
+
+def _in_batches(count, batch_size):
+    if batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {batch_size}.")
+    return [slice(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
+
+
+def _client_sample(client, args):
+    import numpy as np
+
+    from arzoo.figures import save_grid
+    from arzoo.files import atomic_path
+    from arzoo.serving.client import row_seeds
+
+    if args.n < 1:
+        raise ValueError(f"--n must be >= 1, got {args.n}.")
+    signature = client.signature_defs()["sample"]
+    condition = _served_condition(signature, args.label, args.n)
+    seeds = row_seeds(args.seed, args.n)
+    start = time.time()
+    samples = np.concatenate([
+        client.sample(seeds[rows], args.temperature, None if condition is None else condition[rows])
+        for rows in _in_batches(args.n, args.batch_size)
+    ])
+    elapsed = time.time() - start
+    if samples.max() >= args.num_levels:
+        raise ValueError(
+            f"The samples reach level {samples.max()} but --num-levels is {args.num_levels}: "
+            "give the model's num_levels."
+        )
+    save_grid(args.out, samples, args.num_levels)
+    npy = os.path.splitext(args.out)[0] + ".npy"
+    with atomic_path(npy) as temporary:
+        np.save(temporary, samples)
+    _print_json({"grid": args.out, "samples": npy, "num_samples": args.n, "seconds": elapsed})
+
+
+def _client_log_prob(client, args):
+    import numpy as np
+
+    images = np.load(args.npy)
+    signature = client.signature_defs()["log_prob"]
+    if images.ndim == len(signature.inputs["x"].tensor_shape.dim) - 1:
+        images = images[None]
+    condition = _served_condition(signature, args.label, len(images))
+    parts = [
+        client.log_prob(images[rows], None if condition is None else condition[rows])
+        for rows in _in_batches(len(images), args.batch_size)
+    ]
+    log_prob = np.concatenate([p["log_prob"] for p in parts])
+    bits = np.concatenate([p["bits_per_dim"] for p in parts])
+    _print_json({
+        "num_images": len(images),
+        "mean_log_prob": float(log_prob.mean()),
+        "mean_bits_per_dim": float(bits.mean()),
+        "log_prob": log_prob.tolist(),
+        "bits_per_dim": bits.tolist(),
+    })
+
+
+def cmd_client(args):
+    from arzoo.serving.client import Client, ServingError
+
+    actions = {
+        "sample": _client_sample,
+        "log-prob": _client_log_prob,
+        "metadata": lambda client, _: _print_json(client.metadata()),
+    }
+    try:
+        with Client(args.target, args.model, _served_version(args.version), args.timeout) as client:
+            actions[args.client_command](client, args)
+    except ServingError as err:
+        print(f"arzoo client: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _add_serve_parser(sub):
+    p = sub.add_parser(
+        "serve",
+        help="serve exported models over TF Serving's gRPC API (Predict, GetModelMetadata, "
+        "GetModelStatus)",
+        description="An embedded TensorFlow Serving gRPC server over `arzoo export` folders. "
+        "Serves the highest integer version of each model (another version present on disk "
+        "when a request names it), picks up new versions by polling, runs until Ctrl-C or "
+        "SIGTERM and prints the address it listens on.",
+    )
+    p.add_argument("--model_config_file", "--model-config-file", dest="model_config_file",
+                   help="TF Serving models.config (model_config_list) text proto (default "
+                   f"{DEFAULT_MODEL_CONFIG} when no --model_base_path is given)")
+    p.add_argument("--model_name", "--model-name", dest="model_name",
+                   help="name of the single model served from --model_base_path (default 'default')")
+    p.add_argument("--model_base_path", "--model-base-path", dest="model_base_path",
+                   help="folder holding the model's integer version folders")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 picks a free one)")
+    p.add_argument("--file_system_poll_wait_seconds", "--file-system-poll-wait-seconds",
+                   dest="file_system_poll_wait_seconds", type=float, default=2.0,
+                   help="seconds between scans for new versions (default 2)")
+    p.add_argument("--max-workers", type=int, default=16, help="request threads (default 16)")
+    p.set_defaults(func=cmd_serve)
+
+
+def _add_client_parser(sub):
+    p = sub.add_parser("client", help="call a served model over TF Serving's gRPC API",
+                       description="Works against `arzoo serve` and tensorflow_model_server alike.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--target", default="localhost:8500", help="host:port (default localhost:8500)")
+    common.add_argument("--model", required=True, help="served model name")
+    common.add_argument("--version", help="integer version or version label (default: the latest)")
+    common.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
+    csub = p.add_subparsers(dest="client_command", required=True)
+
+    c = csub.add_parser("sample", parents=[common], help="draw samples into a PNG grid (and a .npy)")
+    c.add_argument("--n", type=int, default=16, help="number of samples (default 16)")
+    c.add_argument("--seed", type=int, default=0,
+                   help="row i uses fold_in(seed, i), as `arzoo sample --seed` (default 0)")
+    c.add_argument("--temperature", type=float, default=1.0)
+    c.add_argument("--label", type=int, help="class label for a class-conditional model (required there)")
+    c.add_argument("--num-levels", type=int, default=256,
+                   help="the model's num_levels, to scale levels to grey values (default 256; "
+                   "the server does not report it, so give it for models with fewer levels)")
+    c.add_argument("--batch-size", type=int, default=64,
+                   help="rows per request, at most the export's max batch size (default 64)")
+    c.add_argument("--out", default="samples.png", help="PNG path (default samples.png)")
+
+    c = csub.add_parser("log-prob", parents=[common],
+                        help="log-likelihood (nats) and bits/dim of the images in a .npy")
+    c.add_argument("--npy", required=True, help="int levels, [B, H, W, C] or one [H, W, C] image")
+    c.add_argument("--label", type=int, help="class label for every image (class-conditional models)")
+    c.add_argument("--batch-size", type=int, default=64,
+                   help="images per request, at most the export's max batch size (default 64)")
+
+    csub.add_parser("metadata", parents=[common], help="the served signatures: inputs and outputs")
+    p.set_defaults(func=cmd_client)
+
+
 # ----- parser -------------------------------------------------------------
 
 
@@ -288,6 +505,9 @@ def build_parser():
     p.add_argument("--steps", type=int, help="training steps (default: the demo config's)")
     p.add_argument("--max-test-examples", type=int, help="evaluate on the first N test images")
     p.set_defaults(func=cmd_demo)
+
+    _add_serve_parser(sub)
+    _add_client_parser(sub)
     return parser
 
 

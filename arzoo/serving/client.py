@@ -1,0 +1,240 @@
+"""A client of an exported arzoo model behind TensorFlow Serving's gRPC API.
+
+It uses only the public TF Serving API (PredictionService, ModelService), so
+it works the same against `arzoo serve` and the real `tensorflow_model_server`.
+Every array goes out with the dtype the signatures declare (levels, labels and
+seeds int32; temperatures and real conditions float32).
+
+Example:
+
+    with Client("localhost:8500", "gated_pixelcnn") as client:
+        seeds = row_seeds(0, 16)                      # [16, 2], as model.sample(seed=0)
+        images = client.sample(seeds, temperature=1.0)  # [16, H, W, C] int32
+        client.log_prob(images)["bits_per_dim"]       # [16]
+        for values in client.stream(seeds):           # one [16, V] array per step
+            ...
+"""
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+STATE_PREFIX = "state_"
+SIGNATURE_DEF_FIELD = "signature_def"
+DEFAULT_TIMEOUT_SECONDS = 120.0
+_CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+]
+
+
+class ServingError(Exception):
+    """A request the server answered with a gRPC status other than OK.
+
+    Attributes:
+      code: the `grpc.StatusCode`.
+      details: the server's message.
+    """
+
+    def __init__(self, code, details, method=""):
+        self.code = code
+        self.details = details or ""
+        self.method = method
+        where = f" ({method})" if method else ""
+        super().__init__(f"{code.name}{where}: {self.details}")
+
+
+def row_seeds(seed, num_rows):
+    """`[num_rows, 2]` int32 per-row seeds derived from one int or pair, the
+    same rows `model.sample(num_rows, seed=seed)` uses."""
+    from arzoo.sampling.seeds import as_seed
+    from arzoo.sampling.seeds import row_seeds as _row_seeds
+
+    return _row_seeds(as_seed(seed), num_rows).numpy()
+
+
+def _int32(name, value):
+    array = np.asarray(value)
+    if array.dtype.kind not in "iub":
+        raise ValueError(f"{name} must hold integers, got dtype {array.dtype}.")
+    return array.astype(np.int32)
+
+
+def _condition(condition):
+    if condition is None:
+        return None
+    array = np.asarray(condition)
+    return array.astype(np.int32 if array.dtype.kind in "iub" else np.float32)
+
+
+class Client:
+    """Calls the signatures of one served model.
+
+    Args:
+      target: "host:port" of the gRPC server.
+      model_name: the served model name.
+      version: None (the latest), an integer version, or a version label.
+      timeout: seconds allowed per request.
+    """
+
+    def __init__(self, target, model_name, version=None, timeout=DEFAULT_TIMEOUT_SECONDS):
+        if isinstance(version, bool) or not (version is None or isinstance(version, (int, str))):
+            raise ValueError(f"version must be None, an int or a label, got {version!r}.")
+        self.target = target
+        self.model_name = model_name
+        self.version = version
+        self.timeout = float(timeout)
+        self._channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
+        self._predictions = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
+        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        self._signature_defs = None
+
+    def close(self):
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ----- raw calls ---------------------------------------------------------
+
+    def _fill_spec(self, spec, signature_name=None):
+        spec.name = self.model_name
+        if isinstance(self.version, str):
+            spec.version_label = self.version
+        elif self.version is not None:
+            spec.version.value = int(self.version)
+        if signature_name is not None:
+            spec.signature_name = signature_name
+
+    def _call(self, name, request):
+        stub = self._models if name == "GetModelStatus" else self._predictions
+        try:
+            return getattr(stub, name)(request, timeout=self.timeout)
+        except grpc.RpcError as err:
+            raise ServingError(err.code(), err.details(), name) from None
+
+    def predict(self, signature_name, inputs, output_filter=()):
+        """Run one signature: {alias: array} in, {alias: numpy array} out."""
+        request = predict_pb2.PredictRequest()
+        self._fill_spec(request.model_spec, signature_name)
+        for alias, value in inputs.items():
+            if value is not None:
+                request.inputs[alias].CopyFrom(tf.make_tensor_proto(np.asarray(value)))
+        request.output_filter.extend(output_filter)
+        response = self._call("Predict", request)
+        return {alias: tf.make_ndarray(proto) for alias, proto in response.outputs.items()}
+
+    def signature_defs(self):
+        """{name: SignatureDef} of the served version (GetModelMetadata)."""
+        if self._signature_defs is None:
+            request = get_model_metadata_pb2.GetModelMetadataRequest()
+            self._fill_spec(request.model_spec)
+            request.metadata_field.append(SIGNATURE_DEF_FIELD)
+            response = self._call("GetModelMetadata", request)
+            signature_map = get_model_metadata_pb2.SignatureDefMap()
+            response.metadata[SIGNATURE_DEF_FIELD].Unpack(signature_map)
+            self._signature_defs = dict(signature_map.signature_def)
+        return self._signature_defs
+
+    def metadata(self):
+        """{signature: {"inputs": {alias: (dtype, shape)}, "outputs": ...}};
+        -1 in a shape is a free dimension."""
+
+        def summary(infos):
+            return {
+                alias: (tf.dtypes.as_dtype(info.dtype).name, [d.size for d in info.tensor_shape.dim])
+                for alias, info in sorted(infos.items())
+            }
+
+        return {
+            name: {"inputs": summary(sig.inputs), "outputs": summary(sig.outputs)}
+            for name, sig in sorted(self.signature_defs().items())
+            if not name.startswith("__")
+        }
+
+    def status(self):
+        """{version: state name} (GetModelStatus)."""
+        request = get_model_status_pb2.GetModelStatusRequest()
+        self._fill_spec(request.model_spec)
+        response = self._call("GetModelStatus", request)
+        names = get_model_status_pb2.ModelVersionStatus.State.Name
+        return {row.version: names(row.state) for row in response.model_version_status}
+
+    # ----- signatures --------------------------------------------------------
+
+    def log_prob(self, x, condition=None):
+        """{"log_prob": [B] nats, "bits_per_dim": [B]} of int images x."""
+        return self.predict(
+            "log_prob", {"x": _int32("x", x), "condition": _condition(condition)}
+        )
+
+    def _sampling_inputs(self, seeds, temperature, condition):
+        seeds = _int32("seeds", seeds)
+        if seeds.ndim != 2 or seeds.shape[1] != 2:
+            raise ValueError(f"seeds must have shape [batch, 2], got {seeds.shape}.")
+        temperature = np.broadcast_to(
+            np.asarray(temperature, np.float32), seeds.shape[:1]
+        ).copy()
+        return {"seed": seeds, "temperature": temperature, "condition": _condition(condition)}
+
+    def sample(self, seeds, temperature=1.0, condition=None):
+        """`[B, H, W, C]` int32 samples, row b drawn from `seeds[b]` alone."""
+        inputs = self._sampling_inputs(seeds, temperature, condition)
+        return self.predict("sample", inputs)["samples"]
+
+    def complete(self, x, known_mask, seeds, temperature=1.0, condition=None):
+        """Sample the entries of x where `known_mask` is 0, keep the others."""
+        inputs = self._sampling_inputs(seeds, temperature, condition)
+        inputs.update(x=_int32("x", x), known_mask=_int32("known_mask", known_mask))
+        return self.predict("complete", inputs)["samples"]
+
+    def initial_state(self, seeds, condition=None):
+        """{"state_<name>": array}, the state before step 0."""
+        seeds = _int32("seeds", seeds)
+        return self.predict("initial_state", {"seed": seeds, "condition": _condition(condition)})
+
+    def step(self, inputs_t, state, seeds, temperature=1.0, condition=None):
+        """One sampling step: feed the previous values, get `(params, values,
+        new_state)`; `values` are drawn from the same per-row uniforms as
+        `sample`'s step at this position."""
+        inputs = self._sampling_inputs(seeds, temperature, condition)
+        inputs["inputs_t"] = _int32("inputs_t", inputs_t)
+        inputs.update(state)
+        outputs = self.predict("step", inputs)
+        new_state = {k: v for k, v in outputs.items() if k.startswith(STATE_PREFIX)}
+        return outputs["params"], outputs["values"], new_state
+
+    def sampling_layout(self):
+        """(image_shape, num_steps, values_per_step) read from the signatures."""
+        signatures = self.signature_defs()
+        image_shape = tuple(d.size for d in signatures["sample"].outputs["samples"].tensor_shape.dim[1:])
+        values_per_step = signatures["step"].inputs["inputs_t"].tensor_shape.dim[1].size
+        num_steps = int(np.prod(image_shape)) // values_per_step
+        return image_shape, num_steps, values_per_step
+
+    def stream(self, seeds, temperature=1.0, condition=None):
+        """Yield each step's `[B, V]` values in sampling order; reshaping
+        them stacked to `[B, H, W, C]` gives `sample(seeds, ...)` exactly."""
+        seeds = _int32("seeds", seeds)
+        _, num_steps, values_per_step = self.sampling_layout()
+        state = self.initial_state(seeds, condition)
+        previous = np.zeros([len(seeds), values_per_step], np.int32)
+        for _ in range(num_steps):
+            _, previous, state = self.step(previous, state, seeds, temperature, condition)
+            yield previous
+
+    def stream_images(self, seeds, temperature=1.0, condition=None):
+        """`stream` assembled into `[B, H, W, C]` images."""
+        image_shape, _, _ = self.sampling_layout()
+        values = list(self.stream(seeds, temperature, condition))
+        return np.stack(values, 1).reshape((len(values[0]),) + image_shape)

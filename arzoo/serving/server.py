@@ -1,0 +1,673 @@
+"""An embedded TensorFlow Serving gRPC server over arzoo's export folders.
+
+It speaks the public TF Serving API (`tensorflow_serving.apis`), so a client
+written for it (`arzoo.serving.client.Client`, or any TF Serving client) works
+unchanged against the real `tensorflow_model_server`:
+
+- `PredictionService.Predict`: `model_spec.name`, `model_spec.version` or
+  `version_label`, `signature_name` (default `serving_default`), inputs by
+  alias, `output_filter`; the response's `model_spec` carries the name, the
+  version served and the signature name.
+- `PredictionService.GetModelMetadata` with `metadata_field: "signature_def"`:
+  the SavedModel's own `meta_graphs[0].signature_def`, packed as a
+  `SignatureDefMap` in an `Any`, as TF Serving returns it.
+- `ModelService.GetModelStatus`.
+
+Status codes follow TF Serving: an unknown model or version is NOT_FOUND, an
+unknown signature FAILED_PRECONDITION (TF Serving's `Serving signature key
+"..." not found.`), an unknown version label, a missing or unknown input alias,
+a wrong dtype or shape (checked against the signature before running), a
+batch over the export's `max_batch_size` and any failed in-graph check are
+INVALID_ARGUMENT with a message that names the input; anything unexpected is
+INTERNAL. A failed request never stops the server.
+
+Versions. `<base_path>/<integer>/` folders are versions; other names (the
+exporter's `.incomplete-*` folders) are ignored. A background thread polls the
+base paths every `poll_wait_seconds` and loads new versions. With a
+`model_version_policy` in the config (`latest {num_versions: N}`, `all {}`,
+`specific {versions: ...}`) exactly those versions are loaded and served, as
+in TF Serving. Without one, the highest version is loaded and serves requests
+that name no version, and any other version present on disk is loaded on its
+first explicit request and kept until its folder disappears. (Real TF
+Serving's default, `latest 1`, answers NOT_FOUND for such a request: write
+`model_version_policy { all {} }` to get the same answers from both.)
+Version labels come from the config's `version_labels`.
+
+Loaded SavedModels are shared by the server's worker threads (concrete
+functions are thread-safe); requests run concurrently on a thread pool.
+
+Example:
+
+    server = Server.from_flags(model_name="tiny", model_base_path="exports/tiny")
+    server.start()          # loads, binds 127.0.0.1, starts polling
+    print(server.address)   # 127.0.0.1:<port>
+    server.stop()
+"""
+
+import dataclasses
+import logging
+import os
+import re
+import threading
+from concurrent import futures
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import error_codes_pb2
+from tensorflow.python.saved_model import loader_impl
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from arzoo.serving.config_files import read_model_config
+
+DEFAULT_SIGNATURE = "serving_default"
+SIGNATURE_DEF_FIELD = "signature_def"
+DEFAULT_POLL_WAIT_SECONDS = 2.0
+DEFAULT_MAX_WORKERS = 16
+GRPC_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+    ("grpc.so_reuseport", 0),
+]
+
+_LOG = logging.getLogger("arzoo.serving")
+_STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+_State = get_model_status_pb2.ModelVersionStatus.State
+
+
+class RequestError(Exception):
+    """A request the server answers with a gRPC status other than OK."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ----- configuration -------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """One served model: TF Serving's `ModelConfig`, the parts we honour.
+
+    Args:
+      name: the model name requests use.
+      base_path: the folder holding the integer version folders.
+      policy: None (highest version, others on request), ("latest", N),
+        ("all",) or ("specific", (v1, v2, ...)).
+      labels: {version label: version}.
+    """
+
+    name: str
+    base_path: str
+    policy: tuple = None
+    labels: dict = dataclasses.field(default_factory=dict)
+
+    def servable_versions(self, present):
+        """The versions of `present` (sorted) the policy serves."""
+        if self.policy is None or self.policy[0] == "all":
+            return list(present)
+        if self.policy[0] == "latest":
+            return list(present)[-self.policy[1]:]
+        return [v for v in present if v in self.policy[1]]
+
+    def eager_versions(self, present):
+        """The versions loaded as soon as they appear."""
+        servable = self.servable_versions(present)
+        return servable[-1:] if self.policy is None else servable
+
+    def allows_on_demand(self, version, present):
+        return self.policy is None and version in present
+
+
+def entries_from_config(config, config_dir="."):
+    """`ModelServerConfig` proto -> [ModelEntry]; relative base paths are
+    resolved against `config_dir`."""
+    if config.WhichOneof("config") == "custom_model_config":
+        raise ValueError("custom_model_config is not supported: use model_config_list.")
+    entries = []
+    for model in config.model_config_list.config:
+        if not model.name or not model.base_path:
+            raise ValueError(f"Every model config needs a name and a base_path, got {model}.")
+        if model.model_platform not in ("", "tensorflow"):
+            raise ValueError(
+                f"Model {model.name!r}: model_platform {model.model_platform!r} is not "
+                "supported; only 'tensorflow'."
+            )
+        entries.append(
+            ModelEntry(
+                name=model.name,
+                base_path=os.path.join(config_dir, model.base_path),
+                policy=_policy(model),
+                labels=dict(model.version_labels),
+            )
+        )
+    names = [e.name for e in entries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"Model names must be unique in the config, repeated: {duplicates}.")
+    return entries
+
+
+def _policy(model):
+    if not model.HasField("model_version_policy"):
+        return None
+    policy = model.model_version_policy
+    choice = policy.WhichOneof("policy_choice")
+    if choice == "latest":
+        count = policy.latest.num_versions or 1
+        return ("latest", int(count))
+    if choice == "specific":
+        if not policy.specific.versions:
+            raise ValueError(f"Model {model.name!r}: specific version policy lists no versions.")
+        return ("specific", tuple(int(v) for v in policy.specific.versions))
+    if choice == "all":
+        return ("all",)
+    return None
+
+
+def entries_from_flags(model_config_file=None, model_name=None, model_base_path=None):
+    """The models named by `tensorflow_model_server`'s flags."""
+    entries = []
+    if model_config_file:
+        if not os.path.exists(model_config_file):
+            raise FileNotFoundError(f"--model_config_file {model_config_file} does not exist.")
+        config = read_model_config(model_config_file)
+        config_dir = os.path.dirname(os.path.abspath(model_config_file))
+        entries += entries_from_config(config, config_dir)
+    if model_base_path:
+        entries.append(ModelEntry(name=model_name or "default", base_path=model_base_path))
+    elif model_name:
+        raise ValueError("--model_name needs --model_base_path.")
+    if not entries:
+        raise ValueError("Nothing to serve: give --model_config_file or --model_base_path.")
+    return entries
+
+
+# ----- loaded versions -----------------------------------------------------
+
+
+def integer_versions(base_path):
+    """Integer version folders under `base_path`, sorted (others ignored)."""
+    try:
+        names = os.listdir(base_path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(
+        int(n) for n in names if n.isdigit() and os.path.isdir(os.path.join(base_path, n))
+    )
+
+
+class Servable:
+    """One loaded version: its SignatureDefs and its concrete functions."""
+
+    def __init__(self, name, version, path):
+        self.name = name
+        self.version = version
+        self.path = path
+        saved_model = loader_impl.parse_saved_model(path)
+        self.signature_defs = saved_model.meta_graphs[0].signature_def
+        self._loaded = tf.saved_model.load(path)
+        self.functions = dict(self._loaded.signatures)
+
+    def run(self, signature_name, request):
+        signature = self.signature_defs.get(signature_name)
+        function = self.functions.get(signature_name)
+        if signature is None or function is None:
+            raise RequestError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f'Serving signature key "{signature_name}" not found.',
+            )
+        inputs = _input_arrays(signature, request.inputs)
+        aliases = _output_aliases(signature, request.output_filter)
+        try:
+            outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
+        except tf.errors.OpError as err:
+            raise RequestError(_grpc_code(err), _op_error_message(err)) from None
+        return {alias: outputs[alias].numpy() for alias in aliases}
+
+
+def _input_arrays(signature, request_inputs):
+    """Validate the request's inputs against the signature (names, dtypes,
+    shapes) and parse them, like TF Serving's PreProcessPrediction."""
+    expected, sent = set(signature.inputs), set(request_inputs)
+    if sent != expected:
+        extra, missing = sorted(sent - expected), sorted(expected - sent)
+        if len(sent) == len(expected):
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"input tensor alias not found in signature: {', '.join(extra)}. "
+                f"Inputs expected to be in the set {{{','.join(sorted(expected))}}}.",
+            )
+        raise RequestError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"input size does not match signature: {len(sent)}!={len(expected)} "
+            f"len({{{','.join(sorted(sent))}}}) != len({{{','.join(sorted(expected))}}}). "
+            f"Sent extra: {{{','.join(extra)}}}. Missing but required: {{{','.join(missing)}}}.",
+        )
+    arrays = {}
+    for alias in sorted(expected):
+        info, proto = signature.inputs[alias], request_inputs[alias]
+        want = tf.dtypes.as_dtype(info.dtype)
+        if proto.dtype != info.dtype:
+            got = _dtype_name(proto.dtype)
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"input '{alias}' has dtype {got} but the signature expects {want.name}.",
+            )
+        try:
+            array = tf.make_ndarray(proto)
+        except Exception as err:  # malformed TensorProto content
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"input '{alias}' is not a valid {want.name} TensorProto: {err}",
+            ) from None
+        _check_shape(alias, array.shape, info.tensor_shape)
+        arrays[alias] = array
+    return arrays
+
+
+def _dtype_name(enum_value):
+    try:
+        return tf.dtypes.as_dtype(enum_value).name
+    except TypeError:
+        return f"<invalid dtype {enum_value}>"
+
+
+def _check_shape(alias, shape, tensor_shape):
+    if tensor_shape.unknown_rank:
+        return
+    want = [d.size for d in tensor_shape.dim]
+    matches = len(shape) == len(want) and all(w < 0 or w == s for w, s in zip(want, shape))
+    if not matches:
+        shown = ", ".join("None" if w < 0 else str(w) for w in want)
+        raise RequestError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"input '{alias}' has shape {list(shape)} but the signature expects [{shown}].",
+        )
+
+
+def _output_aliases(signature, output_filter):
+    if not output_filter:
+        return sorted(signature.outputs)
+    seen = set()
+    for alias in output_filter:
+        if alias not in signature.outputs:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"output tensor alias not found in signature: {alias} Outputs expected "
+                f"to be in the set {{{','.join(sorted(signature.outputs))}}}.",
+            )
+        if alias in seen:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"duplicate output tensor alias: {alias}"
+            )
+        seen.add(alias)
+    return list(output_filter)
+
+
+def _grpc_code(err):
+    return _STATUS_BY_NUMBER.get(err.error_code, grpc.StatusCode.INTERNAL)
+
+
+_NOISE = ("Graph execution error", "Detected at node", "<stack traces unavailable>")
+_TRAILER = re.compile(r"\s*(\[\[\{\{.*?\}\}\]\]|\[Op:[^\]]*\])")
+_BRACKETED = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _op_error_message(err):
+    """A TF error's message without the graph noise; a failed assertion
+    becomes `assertion failed: <its message> (<its condition>)`."""
+    lines = []
+    for line in str(err.message).replace("\\'", "'").splitlines():
+        line = _TRAILER.sub("", line).strip()
+        if not line or line.startswith(_NOISE):
+            continue
+        if line.startswith("assertion failed:"):
+            parts = _BRACKETED.findall(line)
+            if parts:
+                condition = f" ({parts[1].rstrip(':')})" if len(parts) > 1 else ""
+                line = f"assertion failed: {parts[0]}{condition}"
+        lines.append(line)
+    return "\n".join(lines[:3]) or str(err.message)[:2000] or type(err).__name__
+
+
+class _Model:
+    """The versions of one served model: loaded, failed, and load locks."""
+
+    def __init__(self, entry):
+        self.entry = entry
+        self.loaded = {}  # version -> Servable
+        self.failed = {}  # version -> error message
+        self.present = None  # integer versions on disk at the last poll
+        self.load_locks = {}
+
+
+# ----- the server ----------------------------------------------------------
+
+
+class Server:
+    """TF Serving's gRPC PredictionService and ModelService over export folders.
+
+    Args:
+      models: [ModelEntry].
+      host: address to bind (default 127.0.0.1: this machine only).
+      port: TCP port; 0 picks a free one (read `port` after `start`).
+      poll_wait_seconds: how often the base paths are scanned for versions.
+      max_workers: threads answering requests concurrently.
+    """
+
+    def __init__(
+        self,
+        models,
+        host="127.0.0.1",
+        port=0,
+        poll_wait_seconds=DEFAULT_POLL_WAIT_SECONDS,
+        max_workers=DEFAULT_MAX_WORKERS,
+    ):
+        if not models:
+            raise ValueError("Server needs at least one model.")
+        if poll_wait_seconds <= 0:
+            raise ValueError(f"poll_wait_seconds must be > 0, got {poll_wait_seconds}.")
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be >= 1, got {max_workers}.")
+        self._models = {entry.name: _Model(entry) for entry in models}
+        self.host = host
+        self.port = int(port)
+        self.poll_wait_seconds = float(poll_wait_seconds)
+        self.max_workers = int(max_workers)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._poller = None
+        self._grpc = None
+
+    @classmethod
+    def from_flags(cls, model_config_file=None, model_name=None, model_base_path=None, **kwargs):
+        """A server configured like `tensorflow_model_server`'s flags."""
+        return cls(entries_from_flags(model_config_file, model_name, model_base_path), **kwargs)
+
+    @property
+    def address(self):
+        """"host:port" to give a client (IPv6 hosts in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    # ----- lifecycle ---------------------------------------------------------
+
+    def start(self):
+        """Load the current versions, bind, serve, and start polling."""
+        if self._grpc is not None:
+            raise RuntimeError("The server is already started.")
+        self.poll()
+        server = grpc.server(
+            futures.ThreadPoolExecutor(self.max_workers, thread_name_prefix="arzoo-serve"),
+            options=GRPC_OPTIONS,
+        )
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            _PredictionService(self), server
+        )
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(_ModelService(self), server)
+        try:
+            port = server.add_insecure_port(self.address)
+        except RuntimeError as err:
+            raise OSError(f"Could not listen on {self.address}: {err}") from None
+        if port == 0:
+            raise OSError(f"Could not listen on {self.address} (in use?).")
+        self.port = port
+        server.start()
+        self._grpc = server
+        self._stopping.clear()
+        self._poller = threading.Thread(target=self._poll_loop, name="arzoo-serve-poll", daemon=True)
+        self._poller.start()
+        return self
+
+    def stop(self, grace=2.0):
+        """Stop polling and serving; requests in flight get `grace` seconds."""
+        self._stopping.set()
+        if self._grpc is not None:
+            self._grpc.stop(grace).wait(timeout=grace + 5.0)
+            self._grpc = None
+        if self._poller is not None:
+            self._poller.join(timeout=60.0)
+            self._poller = None
+
+    def __enter__(self):
+        return self.start() if self._grpc is None else self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _poll_loop(self):
+        while not self._stopping.wait(self.poll_wait_seconds):
+            try:
+                self.poll()
+            except Exception:  # a bad poll must not end polling
+                _LOG.exception("polling the model base paths failed")
+
+    # ----- versions ----------------------------------------------------------
+
+    def poll(self):
+        """Scan every base path once: load new versions, unload gone ones."""
+        for model in self._models.values():
+            present = integer_versions(model.entry.base_path)
+            if not present and model.present is None:
+                _LOG.warning("no versions of %s yet under %s", model.entry.name, model.entry.base_path)
+            model.present = present
+            servable = set(model.entry.servable_versions(present))
+            with self._lock:
+                for version in [v for v in model.loaded if v not in servable]:
+                    del model.loaded[version]
+                    _LOG.info("unloaded %s version %d", model.entry.name, version)
+                for version in [v for v in model.failed if v not in present]:
+                    del model.failed[version]  # a folder written again is retried
+            for version in model.entry.eager_versions(present):
+                if self._stopping.is_set():
+                    return
+                self._load(model, version)
+
+    def _load(self, model, version):
+        """The Servable of `version`, loading it once (None if it failed)."""
+        with self._lock:
+            if version in model.loaded:
+                return model.loaded[version]
+            if version in model.failed:
+                return None
+            lock = model.load_locks.setdefault(version, threading.Lock())
+        with lock:
+            with self._lock:
+                if version in model.loaded:
+                    return model.loaded[version]
+            path = os.path.join(model.entry.base_path, str(version))
+            try:
+                servable = Servable(model.entry.name, version, path)
+            except Exception as err:
+                _LOG.error("loading %s version %d from %s failed: %s", model.entry.name, version, path, err)
+                with self._lock:
+                    model.failed[version] = f"{type(err).__name__}: {err}"
+                return None
+            with self._lock:
+                model.loaded[version] = servable
+            _LOG.info("loaded %s version %d from %s", model.entry.name, version, path)
+            return servable
+
+    def _model(self, name):
+        model = self._models.get(name)
+        if model is None:
+            raise RequestError(
+                grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({name})"
+            )
+        return model
+
+    def _requested_version(self, model, model_spec):
+        """The explicit version a ModelSpec asks for, or None for the latest."""
+        choice = model_spec.WhichOneof("version_choice")
+        if choice == "version":
+            return int(model_spec.version.value)
+        if choice == "version_label":
+            label = model_spec.version_label
+            if label not in model.entry.labels:
+                raise RequestError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"Unrecognized servable version label: {label}",
+                )
+            return int(model.entry.labels[label])
+        return None
+
+    def servable(self, model_spec):
+        """The loaded Servable a ModelSpec names (loading it on demand)."""
+        model = self._model(model_spec.name)
+        version = self._requested_version(model, model_spec)
+        name = model.entry.name
+        if version is None:
+            with self._lock:
+                if model.loaded:
+                    return model.loaded[max(model.loaded)]
+            raise RequestError(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({name})")
+        with self._lock:
+            if version in model.loaded:
+                return model.loaded[version]
+        if model.entry.allows_on_demand(version, integer_versions(model.entry.base_path)):
+            servable = self._load(model, version)
+            if servable is not None:
+                return servable
+        raise RequestError(
+            grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Specific({name}, {version})"
+        )
+
+    def version_statuses(self, model_spec):
+        """[(version, state, error message)] for GetModelStatus."""
+        model = self._model(model_spec.name)
+        version = self._requested_version(model, model_spec)
+        with self._lock:
+            loaded, failed = sorted(model.loaded), dict(model.failed)
+        rows = [(v, _State.AVAILABLE, "") for v in loaded]
+        rows += [(v, _State.END, message) for v, message in sorted(failed.items())]
+        if version is None:
+            if not rows:
+                raise RequestError(
+                    grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {model.entry.name}"
+                )
+            return rows
+        rows = [row for row in rows if row[0] == version]
+        if not rows and model.entry.allows_on_demand(version, integer_versions(model.entry.base_path)):
+            rows = [(version, _State.START, "")]  # loaded on its first request
+        if not rows:
+            raise RequestError(
+                grpc.StatusCode.NOT_FOUND,
+                f"Could not find version {version} of model {model.entry.name}",
+            )
+        return rows
+
+
+# ----- gRPC services -------------------------------------------------------
+
+
+def _answer(context, method, request):
+    """Run `method(request)`, turning failures into gRPC statuses."""
+    try:
+        return method(request)
+    except RequestError as err:
+        code, message = err.code, err.message
+    except tf.errors.OpError as err:
+        code, message = _grpc_code(err), _op_error_message(err)
+    except Exception as err:
+        _LOG.exception("unexpected error answering a request")
+        code, message = grpc.StatusCode.INTERNAL, f"{type(err).__name__}: {err}"
+    context.abort(code, message)
+
+
+def _fill_spec(spec, name, version, signature_name=None):
+    spec.name = name
+    spec.version.value = version
+    if signature_name is not None:
+        spec.signature_name = signature_name
+
+
+class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    def __init__(self, server):
+        self._server = server
+
+    def Predict(self, request, context):
+        return _answer(context, self._predict, request)
+
+    def GetModelMetadata(self, request, context):
+        return _answer(context, self._metadata, request)
+
+    def _predict(self, request):
+        servable = self._server.servable(request.model_spec)
+        signature_name = request.model_spec.signature_name or DEFAULT_SIGNATURE
+        outputs = servable.run(signature_name, request)
+        response = predict_pb2.PredictResponse()
+        _fill_spec(response.model_spec, request.model_spec.name, servable.version, signature_name)
+        for alias, array in outputs.items():
+            response.outputs[alias].CopyFrom(tf.make_tensor_proto(np.asarray(array)))
+        return response
+
+    def _metadata(self, request):
+        fields = list(request.metadata_field)
+        if not fields:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "GetModelMetadataRequest must specify at least one metadata_field",
+            )
+        for field in fields:
+            if field != SIGNATURE_DEF_FIELD:
+                raise RequestError(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"Metadata field {field} is not supported"
+                )
+        servable = self._server.servable(request.model_spec)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, signature in servable.signature_defs.items():
+            signature_map.signature_def[key].CopyFrom(signature)
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        _fill_spec(response.model_spec, request.model_spec.name, servable.version)
+        response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
+        return response
+
+
+class _ModelService(model_service_pb2_grpc.ModelServiceServicer):
+    def __init__(self, server):
+        self._server = server
+
+    def GetModelStatus(self, request, context):
+        return _answer(context, self._status, request)
+
+    def _status(self, request):
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for version, state, message in self._server.version_statuses(request.model_spec):
+            row = response.model_version_status.add()
+            row.version = version
+            row.state = state
+            if message:
+                row.status.error_code = error_codes_pb2.INTERNAL
+                row.status.error_message = message
+        return response
+
+
+def serve(
+    model_config_file=None,
+    model_name=None,
+    model_base_path=None,
+    host="127.0.0.1",
+    port=0,
+    poll_wait_seconds=DEFAULT_POLL_WAIT_SECONDS,
+    max_workers=DEFAULT_MAX_WORKERS,
+):
+    """Start a `Server` configured like `tensorflow_model_server`; returns it
+    serving (call `stop()` when done)."""
+    return Server.from_flags(
+        model_config_file,
+        model_name,
+        model_base_path,
+        host=host,
+        port=port,
+        poll_wait_seconds=poll_wait_seconds,
+        max_workers=max_workers,
+    ).start()
