@@ -1,0 +1,129 @@
+"""Naive against cached sampling, side by side in one run.
+
+    python -m benchmarks.sampling                     # the full sweep (minutes)
+    python -m benchmarks.sampling --batches 1 16 --repeats 1
+
+For each model and batch size: seconds for one `sample` call (compiled
+functions warmed up first, so tracing and XLA compilation are excluded and
+reported separately), the speedup cached / naive, images per second, and for
+context the same-size `tfp.distributions.PixelCNN` (naive sampling, its own
+architecture) at the smaller batches. Samples are also checked equal between
+the two methods.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import arzoo  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+MODELS = {
+    "gated_pixelcnn 28x28x1 (demo)": {
+        "config": os.path.join(REPO, "zoo_configs", "fashion_mnist", "gated_pixelcnn_demo.yaml"),
+        "overrides": {},
+    },
+    "pixelcnn 32x32x3 (R->G->B masks)": {
+        "config": os.path.join(REPO, "zoo_configs", "tiny", "pixelcnn.yaml"),
+        "overrides": {
+            "image_shape": [32, 32, 3], "num_levels": 256, "num_filters": 24,
+            "num_residual_blocks": 4, "first_kernel_size": 7, "kernel_size": 3,
+            "num_output_filters": 48,
+        },
+    },
+}
+
+
+def build(spec):
+    section = dict(arzoo.load_config(spec["config"])["model"])
+    section.update(spec["overrides"])
+    return arzoo.build_model(section)
+
+
+def timed(fn, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        np.asarray(result)
+        best = min(best, time.perf_counter() - start)
+    return best, np.asarray(result)
+
+
+def tfp_pixelcnn_seconds(image_shape, batch):
+    import tensorflow_probability as tfp
+
+    dist = tfp.distributions.PixelCNN(
+        image_shape=image_shape, num_resnet=1, num_hierarchies=2, num_filters=32,
+        num_logistic_mix=5, dropout_p=0.0,
+    )
+    dist.sample(1, seed=1)  # build
+    start = time.perf_counter()
+    np.asarray(dist.sample(batch, seed=2))
+    return time.perf_counter() - start
+
+
+def run(batches, repeats, naive_max_batch, tfp_max_batch, models):
+    rows = []
+    for name in models:
+        model = build(MODELS[name])
+        for batch in batches:
+            row = {"model": name, "image": "x".join(map(str, model.image_shape)), "batch": batch,
+                   "steps": model.num_steps}
+            start = time.perf_counter()
+            model.sample(batch, seed=0)
+            row["cached_first_call_s"] = time.perf_counter() - start
+            row["cached_s"], cached = timed(lambda: model.sample(batch, seed=1), repeats)
+            row["images_per_s"] = batch / row["cached_s"]
+            if batch <= naive_max_batch:
+                model.sample(1, seed=0, method="naive")
+                row["naive_s"], naive = timed(lambda: model.sample(batch, seed=1, method="naive"), 1)
+                row["speedup"] = row["naive_s"] / row["cached_s"]
+                row["equal_samples"] = bool(np.array_equal(naive, cached))
+            if batch <= tfp_max_batch:
+                row["tfp_pixelcnn_s"] = tfp_pixelcnn_seconds(model.image_shape, batch)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows):
+    head = f"{'model':34} {'image':9} {'batch':>5} {'naive s':>9} {'cached s':>9} {'speedup':>8} {'img/s':>8} {'tfp s':>8} {'equal':>6}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        fmt = lambda key, spec: format(r[key], spec) if key in r else "-"  # noqa: E731
+        lines.append(
+            f"{r['model']:34} {r['image']:9} {r['batch']:>5} {fmt('naive_s', '9.2f'):>9} "
+            f"{r['cached_s']:>9.3f} {fmt('speedup', '7.1f') + 'x' if 'speedup' in r else '-':>8} "
+            f"{r['images_per_s']:>8.1f} {fmt('tfp_pixelcnn_s', '8.2f'):>8} {str(r.get('equal_samples', '-')):>6}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--repeats", type=int, default=2, help="best of N cached runs")
+    parser.add_argument("--naive-max-batch", type=int, default=64)
+    parser.add_argument("--tfp-max-batch", type=int, default=4)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--json", help="also write the rows here")
+    args = parser.parse_args(argv)
+    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs", flush=True)
+    rows = run(args.batches, args.repeats, args.naive_max_batch, args.tfp_max_batch, args.models)
+    print(table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
