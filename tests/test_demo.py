@@ -24,3 +24,6 @@ def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
     completions = np.asarray(Image.open(result["completions_png"]))
     assert samples.ndim == 3 and completions.shape[1] > completions.shape[0]  # one row of 4 panels
     assert (tmp_path / "out" / "run" / "model.keras").exists()
+    # The samples came over gRPC from the export; its log_prob matches the model's.
+    assert "served over gRPC" in out and result["log_prob_gap"] < 1e-3
+    assert result["export"].endswith("/1") and (tmp_path / "out" / "serving" / "models.config").exists()
