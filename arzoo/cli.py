@@ -135,6 +135,11 @@ def cmd_sample(args):
         args.n, seed=args.seed, condition=condition, temperature=args.temperature, method=args.method
     ).numpy()
     elapsed = time.time() - start
+    print(
+        f"sampled {args.n} images in {elapsed:.2f} s ({model.num_steps / elapsed:.0f} steps/s, "
+        "first call includes tracing and XLA compilation)",
+        file=sys.stderr,
+    )
     save_grid(args.out, samples, model.num_levels)
     npy = os.path.splitext(args.out)[0] + ".npy"
     with atomic_path(npy) as temporary:  # temporary ends in .npy, so np.save keeps it
