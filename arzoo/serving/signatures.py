@@ -73,7 +73,12 @@ class ServingModule(tf.Module):
         super().__init__(name="arzoo_serving")
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}.")
-        self.model = model
+        # Track the backing tf.Variables, not the Keras model: Keras variables
+        # export copies of themselves, which the TF2 loader matches by object
+        # but the TF1 / C++ loader (TF Serving's) never restores, so every
+        # signature would read uninitialised weights there (keras-team/keras#20095).
+        object.__setattr__(self, "model", model)
+        self.model_variables = [v.value for v in model.variables]
         self.max_batch_size = int(max_batch_size)
         self._condition_spec = _condition_spec(model)
         self._state_template = model.initial_state(1, model.dummy_condition(1))

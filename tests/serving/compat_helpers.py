@@ -1,0 +1,350 @@
+"""Helpers for the serving compatibility tests (tests/serving/test_compat.py).
+
+The tests prove an export runs without arzoo, the way a server runs it:
+the TF2 Python loader and the TF1 session loader (`saved_model_cli`) in a
+process that cannot import arzoo, and TensorFlow's C API from a small C
+program (`capi/run_signature.c`). This module builds the inputs, the values
+arzoo computes in-process for them, and runs those processes.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+PYTHON = sys.executable
+SAVED_MODEL_CLI = str(pathlib.Path(sys.executable).parent / "saved_model_cli")
+LOADER_SCRIPT = HERE / "compat_loader.py"
+CAPI_SOURCE = HERE / "capi" / "run_signature.c"
+
+SIGNATURES = ("serving_default", "log_prob", "sample", "complete", "initial_state", "step")
+FORBIDDEN_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
+
+# Exit code of run_signature.c when TF_SessionRun fails (see its header).
+CAPI_RUN_FAILED = 20
+TF_INVALID_ARGUMENT = 3
+
+# Put first in a child process: `arzoo` is installed (editable) into the venv,
+# so a clean sys.path is not enough; this finder refuses it outright.
+BLOCK_ARZOO = r'''
+import sys as _sys
+
+
+class _NoArzoo:
+    """Refuses to import arzoo: the export must run without it."""
+
+    attempts = []
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "arzoo" or name.startswith("arzoo."):
+            _NoArzoo.attempts.append(name)
+            raise ModuleNotFoundError(f"arzoo is blocked in this process ({name})", name=name)
+        return None
+
+
+_sys.meta_path.insert(0, _NoArzoo())
+try:
+    import arzoo  # noqa: F401
+except ImportError:
+    pass
+else:
+    raise SystemExit("ARZOO_IMPORTABLE: the blocker failed")
+_NoArzoo.attempts.clear()
+
+
+def _assert_no_arzoo():
+    loaded = [m for m in _sys.modules if m == "arzoo" or m.startswith("arzoo.")]
+    assert not loaded and not _NoArzoo.attempts, (loaded, _NoArzoo.attempts)
+    print("NO_ARZOO_OK", flush=True)
+'''
+
+# Runs a console script (saved_model_cli) under BLOCK_ARZOO.
+_RUN_SCRIPT = BLOCK_ARZOO + r'''
+import atexit, runpy
+atexit.register(_assert_no_arzoo)
+script = _sys.argv[1]
+_sys.argv = _sys.argv[1:]
+runpy.run_path(script, run_name="__main__")
+'''
+
+
+def blocked_env():
+    """Environment of a child: no PYTHONPATH, quiet TF, CPU only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="-1", PYTHONNOUSERSITE="1")
+    return env
+
+
+def run_python_blocked(args, cwd, timeout=600):
+    """`python -I <args>` with arzoo blocked by the script itself, cwd outside the repo."""
+    return subprocess.run(
+        [PYTHON, "-I", *args], cwd=cwd, env=blocked_env(),
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def saved_model_cli_command(args):
+    """argv running `.venv/bin/saved_model_cli <args>` in an arzoo-blocked interpreter."""
+    return [PYTHON, "-I", "-c", _RUN_SCRIPT, SAVED_MODEL_CLI, *args]
+
+
+def run_many(commands, cwd, workers=2, timeout=600):
+    """Run argv lists, `workers` at a time; returns CompletedProcess-like tuples
+    (returncode, stdout, stderr) in order."""
+    results = [None] * len(commands)
+    pending = list(enumerate(commands))
+    running = []
+    while pending or running:
+        while pending and len(running) < workers:
+            i, cmd = pending.pop(0)
+            proc = subprocess.Popen(
+                cmd, cwd=cwd, env=blocked_env(), text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )
+            running.append((i, proc))
+        i, proc = running.pop(0)
+        out, err = proc.communicate(timeout=timeout)
+        results[i] = (proc.returncode, out, err)
+    return results
+
+
+# ----- the model side ---------------------------------------------------------
+
+
+def make_inputs(model, batch=3, seed=0):
+    """{signature: {input name: array}} for every signature of `model`'s export."""
+    import tensorflow as tf
+
+    import arzoo
+    from arzoo.serving.signatures import flatten_state
+    from tests import test_case
+
+    x = test_case.random_images(model, batch, seed=seed)
+    condition = test_case.random_condition(model, batch, seed=seed)
+    seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(1234 + seed), batch).numpy()
+    temperature = np.linspace(0.7, 1.3, batch).astype(np.float32)
+    known = np.zeros_like(x)
+    known[:, : model.image_shape[0] // 2] = 1  # top rows known, whole pixels
+    known[0, -1, -1] = 1                       # and one pixel past the frontier
+    cond = {} if condition is None else {"condition": condition}
+
+    # A state in the middle of streaming, teacher-forced with x: row b has
+    # taken 2b + 1 steps (rows are independent, so each is stepped alone and
+    # the states are stacked along the batch).
+    steps = model.to_steps(x).numpy()                       # [B, T, V]
+    positions = np.minimum(np.arange(batch) * 2 + 1, model.num_steps - 1).astype(np.int32)
+    rows = []
+    for b in range(batch):
+        row_cond = None if condition is None else condition[b : b + 1]
+        state = model.initial_state(1, row_cond)
+        previous = np.zeros([1, model.head.values_per_step], np.int32)
+        for t in range(positions[b]):
+            _, state = model.step(tf.constant(previous), state, row_cond)
+            previous = steps[b : b + 1, t]
+        rows.append({k: np.asarray(v) for k, v in flatten_state(state).items()})
+    state = {k: np.concatenate([r[k] for r in rows], 0) for k in rows[0]}
+    np.testing.assert_array_equal(state["state_position"], positions)
+    inputs_t = steps[np.arange(batch), positions - 1].astype(np.int32)
+
+    log_prob = {"x": x, **cond}
+    return {
+        "serving_default": log_prob,
+        "log_prob": log_prob,
+        "sample": {"seed": seeds, "temperature": temperature, **cond},
+        "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature, **cond},
+        "initial_state": {"seed": seeds, **cond},
+        "step": {"inputs_t": inputs_t, "seed": seeds, "temperature": temperature, **state, **cond},
+    }
+
+
+def expected_outputs(model, inputs):
+    """What arzoo computes in-process for `inputs` (as from `make_inputs`)."""
+    import tensorflow as tf
+
+    from arzoo.sampling import step_uniforms
+    from arzoo.serving.signatures import flatten_state, unflatten_state
+
+    out = {}
+    lp = inputs["log_prob"]
+    cond = lp.get("condition")
+    out["log_prob"] = {
+        "log_prob": model.log_prob(lp["x"], cond).numpy(),
+        "bits_per_dim": model.bits_per_dim(lp["x"], cond).numpy(),
+    }
+    out["serving_default"] = out["log_prob"]
+    s = inputs["sample"]
+    out["sample"] = {
+        "samples": model.sample(seeds=s["seed"], condition=cond, temperature=s["temperature"]).numpy()
+    }
+    c = inputs["complete"]
+    out["complete"] = {
+        "samples": model.complete(
+            c["x"], c["known_mask"], seeds=c["seed"], condition=cond, temperature=c["temperature"]
+        ).numpy()
+    }
+    i = inputs["initial_state"]
+    batch = i["seed"].shape[0]
+    out["initial_state"] = {
+        k: np.asarray(v) for k, v in flatten_state(model.initial_state(batch, cond)).items()
+    }
+    st = inputs["step"]
+    template = model.initial_state(batch, cond)
+    state = unflatten_state(template, {k: tf.constant(v) for k, v in st.items() if k.startswith("state_")})
+    params, new_state = model.step(tf.constant(st["inputs_t"]), state, cond)
+    uniforms = step_uniforms(st["seed"], model.num_steps, model.head.num_uniforms)
+    uniforms_t = tf.gather(uniforms, st["state_position"], axis=1, batch_dims=1)
+    values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
+    out["step"] = {"params": params.numpy(), "values": values.numpy()}
+    out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
+    return out
+
+
+def save_inputs(inputs, folder):
+    """Writes each input as <folder>/<signature>/<name>.npy; returns the paths."""
+    paths = {}
+    for signature, arrays in inputs.items():
+        sub = pathlib.Path(folder) / signature
+        sub.mkdir(parents=True, exist_ok=True)
+        paths[signature] = {}
+        for name, array in arrays.items():
+            path = sub / f"{name}.npy"
+            np.save(path, array)
+            paths[signature][name] = str(path)
+    return paths
+
+
+# ----- the SavedModel side ------------------------------------------------------
+
+
+def signature_tensors(export_dir):
+    """{signature: {"inputs": {key: (tensor, dtype, shape)}, "outputs": {key: (tensor, dtype, shape)}}}
+    from saved_model.pb (tag set "serve"); dtype as a numpy dtype name, shape
+    with -1 for unknown dims."""
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((pathlib.Path(export_dir) / "saved_model.pb").read_bytes())
+    (meta,) = [m for m in proto.meta_graphs if list(m.meta_info_def.tags) == ["serve"]]
+    result = {}
+    for name, sig in meta.signature_def.items():
+        if name.startswith("__"):
+            continue
+        result[name] = {
+            side: {
+                key: (
+                    info.name,
+                    tf.dtypes.as_dtype(info.dtype).as_numpy_dtype().dtype.name,
+                    tuple(d.size for d in info.tensor_shape.dim),
+                )
+                for key, info in getattr(sig, side).items()
+            }
+            for side in ("inputs", "outputs")
+        }
+    return result
+
+
+def graph_op_types(export_dir):
+    """Every op type in the serve MetaGraph: graph nodes and library functions."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString((pathlib.Path(export_dir) / "saved_model.pb").read_bytes())
+    ops = set()
+    for meta in proto.meta_graphs:
+        ops.update(n.op for n in meta.graph_def.node)
+        for fn in meta.graph_def.library.function:
+            ops.update(n.op for n in fn.node_def)
+    return ops
+
+
+def load_outputs(folder):
+    """{name: array} from <folder>/<name>.npy."""
+    return {p.stem: np.load(p) for p in sorted(pathlib.Path(folder).glob("*.npy"))}
+
+
+def run_python_loader(jobs, workdir):
+    """Runs compat_loader.py (arzoo blocked) over `jobs`; returns its JSON report.
+
+    jobs: [{"key", "export_dir", "inputs": {signature: {name: npy path}}, "out"}].
+    """
+    workdir = pathlib.Path(workdir)
+    script = workdir / "compat_loader.py"
+    shutil.copy(LOADER_SCRIPT, script)
+    spec = workdir / "jobs.json"
+    spec.write_text(json.dumps(jobs))
+    proc = run_python_blocked([str(script), str(spec)], cwd=str(workdir))
+    assert proc.returncode == 0, (
+        f"loader failed (rc {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    )
+    assert "NO_ARZOO_OK" in proc.stdout, proc.stdout[-3000:]
+    line = [l for l in proc.stdout.splitlines() if l.startswith("REPORT ")][-1]
+    return json.loads(line[len("REPORT "):])
+
+
+# ----- the C API ------------------------------------------------------------------
+
+
+def tensorflow_dir():
+    import tensorflow as tf
+
+    return pathlib.Path(tf.__file__).resolve().parent
+
+
+def compile_capi(out_dir):
+    """gcc run_signature.c against the wheel's headers and libtensorflow_cc."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        raise RuntimeError("gcc is not installed")
+    tf_dir = tensorflow_dir()
+    binary = pathlib.Path(out_dir) / "run_signature"
+    cmd = [
+        gcc, "-O1", "-std=c11", "-Wall", "-Wextra", "-D_POSIX_C_SOURCE=200809L",
+        f"-I{tf_dir / 'include'}", str(CAPI_SOURCE), "-o", str(binary),
+        f"-L{tf_dir}", "-l:libtensorflow_cc.so.2", "-l:libtensorflow_framework.so.2",
+        f"-Wl,-rpath,{tf_dir}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"gcc failed: {' '.join(cmd)}\n{proc.stderr}")
+    return binary
+
+
+def capi_command(binary, export_dir, runs, workdir):
+    """argv for run_signature: one TF_SessionRun per run, on one loaded session.
+
+    runs: [(label, tensors, arrays)], `tensors` one signature's entry of
+    `signature_tensors`, `arrays` its inputs by key.
+    Returns (argv, {label: {output key: raw output path}}).
+    """
+    workdir = pathlib.Path(workdir)
+    argv = [str(binary), "--dir", str(export_dir)]
+    outputs = {}
+    for n, (label, tensors, arrays) in enumerate(runs):
+        folder = workdir / label
+        folder.mkdir(parents=True, exist_ok=True)
+        if n:
+            argv.append("--then")
+        assert set(arrays) == set(tensors["inputs"]), (sorted(arrays), sorted(tensors["inputs"]))
+        for key, array in arrays.items():
+            name, dtype, _ = tensors["inputs"][key]
+            array = np.ascontiguousarray(array, dtype=dtype)
+            path = folder / f"in_{key}.bin"
+            array.tofile(path)
+            argv += ["--in", name, dtype, ",".join(str(d) for d in array.shape), str(path)]
+        outputs[label] = {}
+        for key, (name, _, _) in tensors["outputs"].items():
+            outputs[label][key] = folder / f"out_{key}.bin"
+            argv += ["--out", name, str(outputs[label][key])]
+    return argv, outputs
+
+
+def read_capi_output(path):
+    dtype, rank, *dims = pathlib.Path(f"{path}.shape").read_text().split()
+    assert int(rank) == len(dims)
+    return np.fromfile(path, dtype=dtype).reshape([int(d) for d in dims])

@@ -1,0 +1,128 @@
+"""Runs every signature of arzoo exports with `tf.saved_model.load`, in a
+process that cannot import arzoo (run by tests/serving/test_compat.py as
+`python -I compat_loader.py jobs.json` from a folder outside the repository).
+
+jobs.json: [{"key", "export_dir", "inputs": {signature: {name: npy path}}, "out"}].
+Writes <out>/<signature>/<output>.npy and, streaming `step` from
+`initial_state` over the `sample` inputs, <out>/stream/values.npy
+[B, num_steps, V] and params.npy [B, num_steps, P].
+Prints "REPORT <json>" with each export's signature names and input/output
+specs, and "NO_ARZOO_OK" if arzoo was never imported.
+"""
+
+import sys
+
+
+class _NoArzoo:
+    """Refuses to import arzoo: the export must run without it."""
+
+    attempts = []
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "arzoo" or name.startswith("arzoo."):
+            _NoArzoo.attempts.append(name)
+            raise ModuleNotFoundError(f"arzoo is blocked in this process ({name})", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoArzoo())
+try:
+    import arzoo  # noqa: F401
+except ImportError:
+    ARZOO_BLOCKED = True
+else:
+    ARZOO_BLOCKED = False
+_NoArzoo.attempts.clear()
+
+import json  # noqa: E402
+import os  # noqa: E402
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+def _save(folder, outputs):
+    os.makedirs(folder, exist_ok=True)
+    for name, value in outputs.items():
+        np.save(os.path.join(folder, f"{name}.npy"), value.numpy())
+
+
+def _stream(loaded, sample_inputs, out):
+    """initial_state, then `step` num_steps times feeding back `values`."""
+    condition = sample_inputs.get("condition")
+    cond = {} if condition is None else {"condition": condition}
+    seed, temperature = sample_inputs["seed"], sample_inputs["temperature"]
+    step = loaded.signatures["step"]
+    state = loaded.signatures["initial_state"](seed=seed, **cond)
+    values_per_step = step.structured_input_signature[1]["inputs_t"].shape[1]
+    inputs_t = tf.zeros([seed.shape[0], values_per_step], tf.int32)
+    all_values, all_params = [], []
+    positions = []
+    while True:
+        positions.append(state["state_position"].numpy())
+        result = step(inputs_t=inputs_t, seed=seed, temperature=temperature, **state, **cond)
+        inputs_t = result["values"]
+        all_values.append(result["values"].numpy())
+        all_params.append(result["params"].numpy())
+        state = {k: v for k, v in result.items() if k.startswith("state_")}
+        if bool(tf.reduce_all(state["state_position"] >= _num_steps(loaded))):
+            break
+    # One step more must be refused: the image is complete.
+    try:
+        step(inputs_t=inputs_t, seed=seed, temperature=temperature, **state, **cond)
+        refused = None
+    except tf.errors.InvalidArgumentError as error:
+        refused = error.message[:4000]
+    os.makedirs(out, exist_ok=True)
+    np.save(os.path.join(out, "values.npy"), np.stack(all_values, 1))
+    np.save(os.path.join(out, "params.npy"), np.stack(all_params, 1))
+    np.save(os.path.join(out, "positions.npy"), np.stack(positions, 1))
+    return refused
+
+
+def _num_steps(loaded):
+    # The sample signature's image has H*W*C sub-pixels; steps = that / V.
+    shape = loaded.signatures["sample"].structured_outputs["samples"].shape
+    values_per_step = loaded.signatures["step"].structured_input_signature[1]["inputs_t"].shape[1]
+    return int(np.prod(shape[1:])) // int(values_per_step)
+
+
+def main(spec_path):
+    assert ARZOO_BLOCKED, "arzoo is importable in the loader process"
+    with open(spec_path) as f:
+        jobs = json.load(f)
+    report = {}
+    for job in jobs:
+        loaded = tf.saved_model.load(job["export_dir"])
+        entry = {"signatures": sorted(loaded.signatures.keys()), "specs": {}}
+        for name, fn in loaded.signatures.items():
+            entry["specs"][name] = {
+                "inputs": {
+                    k: [v.dtype.name, v.shape.as_list()]
+                    for k, v in fn.structured_input_signature[1].items()
+                },
+                "outputs": {
+                    k: [v.dtype.name, v.shape.as_list()] for k, v in fn.structured_outputs.items()
+                },
+            }
+        for signature, paths in job["inputs"].items():
+            arrays = {name: tf.constant(np.load(path)) for name, path in paths.items()}
+            outputs = loaded.signatures[signature](**arrays)
+            _save(os.path.join(job["out"], signature), outputs)
+        sample_inputs = {
+            name: tf.constant(np.load(path)) for name, path in job["inputs"]["sample"].items()
+        }
+        entry["stream_refused_past_end"] = _stream(
+            loaded, sample_inputs, os.path.join(job["out"], "stream")
+        )
+        report[job["key"]] = entry
+    loaded_arzoo = [m for m in sys.modules if m == "arzoo" or m.startswith("arzoo.")]
+    report["_arzoo"] = {"blocked": ARZOO_BLOCKED, "loaded": loaded_arzoo,
+                        "attempts": list(_NoArzoo.attempts)}
+    print("REPORT " + json.dumps(report), flush=True)
+    if not loaded_arzoo and not _NoArzoo.attempts:
+        print("NO_ARZOO_OK", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

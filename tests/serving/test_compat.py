@@ -1,0 +1,332 @@
+"""An export runs without arzoo, the way TF Serving runs it.
+
+Three loaders, each compared in numbers with what arzoo computes in-process:
+  * `tf.saved_model.load` in a Python process that cannot import arzoo;
+  * the TF1 session loader (`saved_model_cli run`), arzoo blocked too;
+  * TensorFlow's C API (`TF_LoadSessionFromSavedModel` + `TF_SessionRun`,
+    what TF Serving calls) from capi/run_signature.c, built with gcc against
+    the tensorflow wheel.
+"""
+
+import pathlib
+import re
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import arzoo
+from arzoo.serving import export_model
+from tests import test_case
+from tests.serving import compat_helpers as ch
+
+FAMILIES = tuple(arzoo.list_models())
+VARIANTS = ("grey", "mixture", "class")
+KEYS = tuple(f"{family}-{variant}" for family in FAMILIES for variant in VARIANTS)
+# saved_model_cli costs a Python + TF start per call (~5 s): every signature
+# of one class-conditional export (the others run through the two loaders below).
+CLI_KEYS = (f"{FAMILIES[0]}-class",)
+FLOAT_ATOL = 1e-5
+
+
+@dataclass
+class Export:
+    key: str
+    model: object
+    path: pathlib.Path
+    inputs: dict
+    expected: dict
+    input_paths: dict
+    tensors: dict
+
+
+def _assert_outputs_equal(got, want, where):
+    assert set(got) == set(want), f"{where}: outputs {sorted(got)} != {sorted(want)}"
+    for name in want:
+        g, w = np.asarray(got[name]), np.asarray(want[name])
+        assert g.shape == w.shape, f"{where}/{name}: shape {g.shape} != {w.shape}"
+        assert g.dtype == w.dtype, f"{where}/{name}: dtype {g.dtype} != {w.dtype}"
+        if np.issubdtype(w.dtype, np.floating):
+            np.testing.assert_allclose(g, w, rtol=0, atol=FLOAT_ATOL, err_msg=f"{where}/{name}")
+        else:
+            np.testing.assert_array_equal(g, w, err_msg=f"{where}/{name}")
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    base = tmp_path_factory.mktemp("compat_exports")
+    result = {}
+    for family in FAMILIES:
+        for variant in VARIANTS:
+            key = f"{family}-{variant}"
+            model = test_case.build_tiny(family, **test_case.VARIANTS[variant])
+            path = pathlib.Path(export_model(model, base, key.replace("-", "_")))
+            inputs = ch.make_inputs(model)
+            result[key] = Export(
+                key=key, model=model, path=path, inputs=inputs,
+                expected=ch.expected_outputs(model, inputs),
+                input_paths=ch.save_inputs(inputs, base / "inputs" / key),
+                tensors=ch.signature_tensors(path),
+            )
+    return result
+
+
+@pytest.fixture(scope="module")
+def python_loader(exports, tmp_path_factory):
+    """Runs every signature of every export in one arzoo-blocked process."""
+    work = tmp_path_factory.mktemp("compat_loader")
+    jobs = [
+        {"key": e.key, "export_dir": str(e.path), "inputs": e.input_paths, "out": str(work / e.key)}
+        for e in exports.values()
+    ]
+    report = ch.run_python_loader(jobs, work)
+    outputs = {
+        e.key: {s: ch.load_outputs(work / e.key / s) for s in ch.SIGNATURES} for e in exports.values()
+    }
+    stream = {e.key: ch.load_outputs(work / e.key / "stream") for e in exports.values()}
+    return report, outputs, stream
+
+
+# ----- the exports themselves ------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_export_has_every_signature_and_no_python_ops(exports, key):
+    export = exports[key]
+    assert set(export.tensors) == set(ch.SIGNATURES)
+    ops = ch.graph_op_types(export.path)
+    assert not ops & set(ch.FORBIDDEN_OPS), sorted(ops & set(ch.FORBIDDEN_OPS))
+    model = export.model
+    for name, spec in export.tensors.items():
+        for key_, (tensor, _, shape) in spec["inputs"].items():
+            assert shape[0] == -1, f"{name}/{key_} has no free batch dimension: {shape}"
+            assert re.fullmatch(r"[\w/]+:\d+", tensor), tensor
+        for key_, (_, _, shape) in spec["outputs"].items():
+            assert shape[0] == -1, f"{name}/{key_} output has no free batch dimension: {shape}"
+    assert set(export.tensors["log_prob"]["inputs"]) == set(export.inputs["log_prob"])
+    assert export.tensors["sample"]["outputs"]["samples"][2] == (-1, *model.image_shape)
+
+
+# ----- 1. tf.saved_model.load without arzoo -------------------------------------------
+
+
+def test_python_loader_cannot_import_arzoo(python_loader):
+    report, _, _ = python_loader
+    assert report["_arzoo"] == {"blocked": True, "loaded": [], "attempts": []}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_python_loader_matches_arzoo(exports, python_loader, key):
+    report, outputs, _ = python_loader
+    export = exports[key]
+    assert report[key]["signatures"] == sorted(ch.SIGNATURES)
+    for signature in ch.SIGNATURES:
+        spec = report[key]["specs"][signature]
+        assert set(spec["inputs"]) == set(export.inputs[signature]), signature
+        _assert_outputs_equal(
+            outputs[key][signature], export.expected[signature], f"python loader {key}/{signature}"
+        )
+    # The same numbers from both names of log_prob, and log_prob within 1e-5 of the model.
+    np.testing.assert_array_equal(
+        outputs[key]["serving_default"]["log_prob"], outputs[key]["log_prob"]["log_prob"]
+    )
+    lp = export.inputs["log_prob"]
+    model_lp = export.model.log_prob(lp["x"], lp.get("condition")).numpy()
+    np.testing.assert_allclose(outputs[key]["log_prob"]["log_prob"], model_lp, rtol=0, atol=1e-5)
+    # complete keeps the known sub-pixels.
+    c = export.inputs["complete"]
+    known = c["known_mask"] == 1
+    np.testing.assert_array_equal(outputs[key]["complete"]["samples"][known], c["x"][known])
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_python_loader_streaming_step_reproduces_sample(exports, python_loader, key):
+    """initial_state + num_steps calls of `step` (values fed back) draw exactly
+    the `sample` signature's image, and a step past the end is refused."""
+    report, outputs, stream = python_loader
+    model = exports[key].model
+    samples = outputs[key]["sample"]["samples"]
+    steps = model.to_steps(samples).numpy()
+    np.testing.assert_array_equal(stream[key]["values"], steps)
+    batch = samples.shape[0]
+    np.testing.assert_array_equal(
+        stream[key]["positions"], np.broadcast_to(np.arange(model.num_steps), (batch, model.num_steps))
+    )
+    assert stream[key]["params"].shape == (batch, model.num_steps, model.head.params_per_step)
+    refused = report[key]["stream_refused_past_end"]
+    assert refused is not None and "num_steps" in refused, refused
+
+
+# ----- 2. saved_model_cli (TF1 session loader), arzoo blocked ----------------------
+
+
+@pytest.fixture(scope="module")
+def cli_results(exports, tmp_path_factory):
+    work = tmp_path_factory.mktemp("compat_cli")
+    commands, labels = [], []
+    for key in CLI_KEYS:
+        export = exports[key]
+        commands.append(ch.saved_model_cli_command(["show", "--dir", str(export.path), "--all"]))
+        labels.append((key, "show"))
+        for signature in ch.SIGNATURES:
+            inputs = ";".join(f"{n}={p}" for n, p in export.input_paths[signature].items())
+            out = work / key / signature
+            commands.append(ch.saved_model_cli_command([
+                "run", "--dir", str(export.path), "--tag_set", "serve",
+                "--signature_def", signature, "--inputs", inputs, "--outdir", str(out),
+            ]))
+            labels.append((key, signature))
+    results = ch.run_many(commands, cwd=str(work), workers=2)
+    return {label: (result, work / label[0] / label[1]) for label, result in zip(labels, results)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", CLI_KEYS)
+def test_saved_model_cli_show_lists_signatures_without_pyfunc(cli_results, key):
+    (rc, out, err), _ = cli_results[(key, "show")]
+    assert rc == 0, err[-3000:]
+    assert "NO_ARZOO_OK" in out, out[-2000:]
+    assert "MetaGraphDef with tag-set: 'serve'" in out
+    for signature in ch.SIGNATURES:
+        assert f"signature_def['{signature}']" in out, signature
+    assert "PyFunc" not in out and "EagerPyFunc" not in out
+    ops = re.search(r"contains the following ops: \{(.*)\}", out)
+    assert ops, "saved_model_cli show --all did not list the ops"
+    assert "'While'" in ops.group(1) or "'StatelessWhile'" in ops.group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signature", ch.SIGNATURES)
+@pytest.mark.parametrize("key", CLI_KEYS)
+def test_saved_model_cli_run_matches_python_loader(cli_results, python_loader, exports, key, signature):
+    (rc, out, err), outdir = cli_results[(key, signature)]
+    tail = "\n".join(l for l in err.splitlines() if not l.startswith(("I0000", "W0000", "E0000")))
+    assert rc == 0, f"saved_model_cli run {key}/{signature} failed:\n{tail[-4000:]}"
+    assert "NO_ARZOO_OK" in out, out[-2000:]
+    _, outputs, _ = python_loader
+    _assert_outputs_equal(
+        ch.load_outputs(outdir), outputs[key][signature], f"saved_model_cli {key}/{signature}"
+    )
+
+
+# ----- 3. TensorFlow's C API ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def capi_binary(tmp_path_factory):
+    return ch.compile_capi(tmp_path_factory.mktemp("capi_build"))
+
+
+def _run_capi(binary, export, signature, arrays, workdir):
+    argv, outputs = ch.capi_command(
+        binary, export.path, [(signature, export.tensors[signature], arrays)], workdir
+    )
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ch.blocked_env(), timeout=300)
+    return proc, outputs[signature]
+
+
+@pytest.fixture(scope="module")
+def capi_results(capi_binary, exports, tmp_path_factory):
+    """Every signature of every export: one run_signature process per export
+    (one TF_LoadSessionFromSavedModel, one TF_SessionRun per signature)."""
+    work = tmp_path_factory.mktemp("compat_capi")
+    commands, files = [], []
+    for key, export in exports.items():
+        runs = [(s, export.tensors[s], export.inputs[s]) for s in ch.SIGNATURES]
+        argv, outputs = ch.capi_command(capi_binary, export.path, runs, work / key)
+        commands.append(argv)
+        files.append(outputs)
+    results = ch.run_many(commands, cwd=str(work), workers=2)
+    return {
+        (key, signature): (result, outputs[signature])
+        for key, result, outputs in zip(exports, results, files)
+        for signature in ch.SIGNATURES
+    }
+
+
+def test_capi_binary_links_libtensorflow(capi_binary):
+    proc = subprocess.run(["ldd", str(capi_binary)], capture_output=True, text=True)
+    assert "libtensorflow_cc.so.2" in proc.stdout and "not found" not in proc.stdout, proc.stdout
+    usage = subprocess.run([str(capi_binary)], capture_output=True, text=True)
+    assert usage.returncode == 2 and "usage" in usage.stderr
+
+
+@pytest.mark.parametrize("signature", ch.SIGNATURES)
+@pytest.mark.parametrize("key", KEYS)
+def test_capi_matches_python_loader(capi_results, python_loader, key, signature):
+    (rc, out, err), files = capi_results[(key, signature)]
+    errors = [l for l in err.splitlines() if l.startswith("ERROR")]
+    group = ch.SIGNATURES.index(signature)
+    assert f"run {group} ok" in out.splitlines(), (
+        f"run_signature {key}/{signature} (run {group}) exited {rc}: {errors or err[-3000:]}"
+    )
+    got = {name: ch.read_capi_output(path) for name, path in files.items()}
+    _, outputs, _ = python_loader
+    _assert_outputs_equal(got, outputs[key][signature], f"C API {key}/{signature}")
+
+
+BAD_CASES = (
+    "level too high", "negative level", "complete level", "oversize batch",
+    "oversize log_prob batch", "ragged batch", "zero temperature", "known_mask 2",
+    "step past the end", "label too high",
+)
+# A class-conditional export, so a bad label is one of the cases.
+CAPI_BAD_KEY = f"{FAMILIES[-1]}-class"
+
+
+def _bad_inputs(export):
+    """{label: (signature, inputs, words the error message must hold)}."""
+    model = export.model
+    inputs = export.inputs
+    s, c, st, lp = inputs["sample"], inputs["complete"], inputs["step"], inputs["log_prob"]
+    big = 65  # the export's max_batch_size is 64
+    cases = {}
+    x = lp["x"].copy()
+    x[0, 0, 0, 0] = model.num_levels
+    cases["level too high"] = ("log_prob", dict(lp, x=x), "num_levels")
+    x = lp["x"].copy()
+    x[-1, -1, -1, -1] = -1
+    cases["negative level"] = ("serving_default", dict(lp, x=x), "negative level")
+    x = c["x"].copy()
+    x[1, 1, 1, 0] = model.num_levels + 5
+    cases["complete level"] = ("complete", dict(c, x=x), "num_levels")
+    oversize = {
+        "seed": np.resize(s["seed"], (big, 2)).astype(np.int32),
+        "temperature": np.ones([big], np.float32),
+    }
+    if "condition" in s:
+        oversize["condition"] = np.zeros([big], s["condition"].dtype)
+    cases["oversize batch"] = ("sample", oversize, "max_batch_size")
+    cases["oversize log_prob batch"] = (
+        "log_prob",
+        {k: np.resize(v, (big,) + v.shape[1:]).astype(v.dtype) for k, v in lp.items()},
+        "max_batch_size",
+    )
+    cases["ragged batch"] = ("sample", dict(s, temperature=s["temperature"][:-1]), "same batch size")
+    cases["zero temperature"] = (
+        "sample", dict(s, temperature=np.zeros_like(s["temperature"])), "temperature",
+    )
+    cases["known_mask 2"] = ("complete", dict(c, known_mask=c["known_mask"] * 2), "known_mask")
+    done = np.full_like(st["state_position"], model.num_steps)
+    cases["step past the end"] = ("step", dict(st, state_position=done), "num_steps")
+    label = s["condition"].copy()
+    label[0] = model.num_classes
+    cases["label too high"] = ("sample", dict(s, condition=label), "num_classes")
+    assert set(cases) == set(BAD_CASES)
+    return cases
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_capi_bad_input_is_invalid_argument(capi_binary, exports, tmp_path, case):
+    """Bad input makes TF_SessionRun return TF_INVALID_ARGUMENT (code 3), with the
+    signature's own message; run_signature exits 20 after printing it."""
+    export = exports[CAPI_BAD_KEY]
+    signature, arrays, words = _bad_inputs(export)[case]
+    proc, _ = _run_capi(capi_binary, export, signature, arrays, tmp_path)
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("ERROR")]
+    assert proc.returncode == ch.CAPI_RUN_FAILED, (case, proc.returncode, errors or proc.stderr[-2000:])
+    line = [l for l in errors if l.startswith("ERROR TF_SessionRun")][-1]
+    code = int(re.search(r"code=(\d+)", line).group(1))
+    assert code == ch.TF_INVALID_ARGUMENT, (case, line)
+    assert "(INVALID_ARGUMENT)" in line and words in line, (case, line)
