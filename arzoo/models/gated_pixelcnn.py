@@ -163,10 +163,15 @@ class GatedPixelCNN(AutoregressiveImageModel):
             "horizontal_pixels": [zeros(1, k // 2, f) for _ in self.blocks],
         }
 
-    def _vertical_row(self, canvas, row, state, condition):
-        """Everything the horizontal stack reads from the vertical one at `row`."""
+    # State that `row_state` recomputes when a row starts and no step changes.
+    ROW_KEYS = ("vertical_rows", "input_link_row", "link_rows")
+
+    def row_state(self, state, row, condition):
+        """Everything the horizontal stack reads from the vertical one at `row`
+        (`state["canvas"]` holds every row above; `condition` is encoded), and
+        the horizontal buffers emptied for the new row."""
         k0, k = self.first_kernel_size, self.kernel_size
-        inputs = self.scale_levels(canvas)
+        inputs = self.scale_levels(state["canvas"])
         # v0 row r is the vertical input convolution at image row r - 1 (zero at r = 0).
         padded = tf.pad(inputs, [[0, 0], [k0 // 2 + 1, 0], [k0 // 2, k0 // 2], [0, 0]])
         vertical = self.vertical_input.call_on_window(caches.window(padded, row, k0 // 2 + 1, axis=1))
@@ -188,27 +193,21 @@ class GatedPixelCNN(AutoregressiveImageModel):
             "horizontal_pixels": [tf.zeros_like(p) for p in state["horizontal_pixels"]],
         }
 
-    def step(self, inputs_t, state, condition=None):
-        position = state["position"]
-        canvas = self.write_step(state["canvas"], position - 1, inputs_t)
-        condition = self.encode_condition(condition)
-        _, row, col, _, row_start, pixel_end = caches.step_position(self, position)
-        cached_keys = ("vertical_rows", "input_link_row", "link_rows", "horizontal_pixels")
-        rows = tf.cond(
-            row_start,
-            lambda: self._vertical_row(canvas, row, state, condition),
-            lambda: {key: state[key] for key in cached_keys},
-        )
+    def pixel_step(self, state, condition):
+        """The parameters of the step at `state["position"]` from a state whose
+        canvas holds every earlier value and whose row keys are current."""
+        position, canvas = state["position"], state["canvas"]
+        _, row, col, _, _, pixel_end = caches.step_position(self, position)
         k0 = self.first_kernel_size
         row_inputs = caches.pad_columns(
             self.scale_levels(caches.window(canvas, row, 1, axis=1)), k0 // 2, 0
         )
         horizontal = self.horizontal_input.call_on_window(
             caches.window(row_inputs, col, k0 // 2 + 1, axis=2)
-        ) + caches.window(rows["input_link_row"], col, 1, axis=2)
+        ) + caches.window(state["input_link_row"], col, 1, axis=2)
         skip = self.input_skip(horizontal)
         pixels = []
-        for block, previous, link_row in zip(self.blocks, rows["horizontal_pixels"], rows["link_rows"]):
+        for block, previous, link_row in zip(self.blocks, state["horizontal_pixels"], state["link_rows"]):
             stacked = tf.concat([previous, horizontal], axis=2)
             pre = block.horizontal_conv.call_on_window(stacked) + caches.window(link_row, col, 1, axis=2)
             if block.conditional:
@@ -220,8 +219,20 @@ class GatedPixelCNN(AutoregressiveImageModel):
                 horizontal = horizontal + block.residual(gated)
         hidden = tf.nn.relu(self.output_hidden(tf.nn.relu(skip)))
         pixel_params = self.output_params(hidden)[:, 0, 0]
-        new_state = dict(rows, canvas=canvas, position=position + 1, horizontal_pixels=pixels)
+        new_state = dict(state, position=position + 1, horizontal_pixels=pixels)
         return self.head.step_params(pixel_params, position % self.head.steps_per_pixel), new_state
+
+    def step(self, inputs_t, state, condition=None):
+        position = state["position"]
+        state = dict(state, canvas=self.write_step(state["canvas"], position - 1, inputs_t))
+        condition = self.encode_condition(condition)
+        _, row, _, _, row_start, _ = caches.step_position(self, position)
+        rows = tf.cond(
+            row_start,
+            lambda: self.row_state(state, row, condition),
+            lambda: {key: state[key] for key in self.ROW_KEYS + ("horizontal_pixels",)},
+        )
+        return self.pixel_step(dict(state, **rows), condition)
 
     def get_config(self):
         config = super().get_config()

@@ -56,7 +56,16 @@ def naive_sample(model, uniforms, temperature, condition, known, known_mask):
 
 
 def cached_sample(model, uniforms, temperature, condition, known, known_mask):
-    """Feed each drawn value back through `model.step` (arguments as `naive_sample`)."""
+    """Feed each drawn value back through `model.step` (arguments as `naive_sample`).
+
+    Models whose cache has a part recomputed once per image row and left alone
+    by the steps in it (`ROW_KEYS`; `row_state` computes them and resets the
+    rest, `pixel_step` is `step` without the row update) run as two nested
+    loops instead, so that part is a constant of the inner loop rather than
+    state copied at every step.
+    """
+    if hasattr(model, "row_state"):
+        return row_wise_sample(model, uniforms, temperature, condition, known, known_mask)
     known_steps, known_flags = _known_steps(model, known, known_mask)
     batch = tf.shape(uniforms)[0]
     state = model.initial_state(batch, condition)
@@ -72,6 +81,48 @@ def cached_sample(model, uniforms, temperature, condition, known, known_mask):
 
     _, _, _, drawn = tf.while_loop(
         lambda t, *_: t < model.num_steps, body, (tf.constant(0), previous, state, drawn)
+    )
+    steps = tf.transpose(drawn.stack(), [1, 0, 2])
+    return tf.reshape(steps, tf.concat([[batch], model.image_shape], 0))
+
+
+def row_wise_sample(model, uniforms, temperature, condition, known, known_mask):
+    """`cached_sample` as an outer loop over rows and an inner loop over a row's steps."""
+    known_steps, known_flags = _known_steps(model, known, known_mask)
+    batch = tf.shape(uniforms)[0]
+    height, width, _ = model.image_shape
+    steps_per_row = width * model.head.steps_per_pixel
+    encoded = model.encode_condition(condition)
+    state = model.initial_state(batch, condition)
+    previous = tf.zeros([batch, model.head.values_per_step], tf.int32)
+    drawn = tf.TensorArray(tf.int32, size=model.num_steps, element_shape=previous.shape)
+    inner_keys = sorted(key for key in state if key not in model.ROW_KEYS)
+
+    def row_body(row, previous, state, drawn):
+        canvas = model.write_step(state["canvas"], state["position"] - 1, previous)
+        state = dict(state, canvas=canvas)
+        rows = model.row_state(state, row, encoded)
+        constants = {key: rows[key] for key in model.ROW_KEYS}
+        fresh = dict(state, **{key: value for key, value in rows.items() if key not in constants})
+
+        def pixel_body(t, previous, inner, drawn):
+            inner = dict(inner, canvas=model.write_step(inner["canvas"], inner["position"] - 1, previous))
+            params_t, new_state = model.pixel_step(dict(inner, **constants), encoded)
+            values = _draw(
+                model, params_t, uniforms[:, t], temperature, known_steps[:, t], known_flags[:, t]
+            )
+            return t + 1, values, {key: new_state[key] for key in inner_keys}, drawn.write(t, values)
+
+        start = row * steps_per_row
+        _, previous, inner, drawn = tf.while_loop(
+            lambda t, *_: t < start + steps_per_row,
+            pixel_body,
+            (start, previous, {key: fresh[key] for key in inner_keys}, drawn),
+        )
+        return row + 1, previous, dict(inner, **constants), drawn
+
+    _, _, _, drawn = tf.while_loop(
+        lambda row, *_: row < height, row_body, (tf.constant(0), previous, state, drawn)
     )
     steps = tf.transpose(drawn.stack(), [1, 0, 2])
     return tf.reshape(steps, tf.concat([[batch], model.image_shape], 0))
