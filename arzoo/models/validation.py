@@ -44,7 +44,7 @@ def check_images(x, image_shape, num_levels, name="x"):
     return tf.cast(x, tf.int32)
 
 
-def check_condition(condition, num_classes, condition_shape, batch_size=None):
+def check_condition(condition, num_classes, condition_shape):
     """Validate a condition against the model's conditioning arguments."""
     if num_classes is None and condition_shape is None:
         if condition is not None:
@@ -85,10 +85,4 @@ def check_condition(condition, num_classes, condition_shape, batch_size=None):
         if tf.executing_eagerly() and np.isnan(condition.numpy()).any():
             raise ValueError("condition contains NaN.")
         condition = tf.cast(condition, tf.float32)
-    if batch_size is not None and condition.shape[0] is not None and batch_size is not None:
-        if isinstance(batch_size, int) and condition.shape[0] != batch_size:
-            raise ValueError(
-                f"condition has batch size {condition.shape[0]} but {batch_size} "
-                "examples were given."
-            )
     return condition
