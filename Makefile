@@ -1,12 +1,13 @@
 # make run   : create .venv, install arzoo, run the offline end-to-end demo
 # make test  : create .venv, install arzoo with test extras, run the test suite
+# make bench : naive vs cached sampling and gRPC latency, side by side (minutes)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-quick system-deps clean
+.PHONY: run test test-quick bench system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ test: $(STAMP) system-deps
 
 test-quick: $(STAMP) system-deps
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.sampling
+	$(BIN)/python -m benchmarks.serving_latency
 
 clean:
 	rm -rf $(VENV) demo_output runs *.egg-info
