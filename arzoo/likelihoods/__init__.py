@@ -6,6 +6,7 @@ from arzoo.likelihoods.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
 from arzoo.likelihoods.head import LikelihoodHead
+from arzoo.likelihoods.mu_law import mu_law_decode, mu_law_encode
 
 LIKELIHOODS = ("bernoulli", "categorical", "logistic_mixture")
 
@@ -34,4 +35,6 @@ __all__ = [
     "LikelihoodHead",
     "LIKELIHOODS",
     "make_head",
+    "mu_law_decode",
+    "mu_law_encode",
 ]
