@@ -1,5 +1,6 @@
 """Building blocks, one concept per module."""
 
+from arzoo.layers.causal_conv1d import CausalConv1D
 from arzoo.layers.channel_groups import channel_group_mask
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.gated_activation import GatedActivation
@@ -9,6 +10,7 @@ from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2
 from arzoo.layers.shifts import down_shift, right_shift
 
 __all__ = [
+    "CausalConv1D",
     "ConditionProjection",
     "DownRightShiftedConv2D",
     "DownShiftedConv2D",
