@@ -8,26 +8,33 @@ from PIL import Image
 from arzoo.files import atomic_write_bytes
 
 
-def to_uint8(images, num_levels):
-    """Levels [0, L) -> 8-bit intensities; grey images get 3 equal channels."""
+def to_uint8(images, num_levels, grey_as_rgb=True):
+    """Levels [0, L) -> 8-bit intensities; grey images get 3 equal channels
+    unless `grey_as_rgb=False`."""
     images = np.asarray(images, np.float64)
     scaled = np.round(images * 255.0 / (num_levels - 1)).astype(np.uint8)
-    if scaled.shape[-1] == 1:
+    if grey_as_rgb and scaled.shape[-1] == 1:
         scaled = np.repeat(scaled, 3, axis=-1)
     return scaled
 
 
-def image_grid(images, num_levels, columns=None, padding=1, scale=None):
-    """Tile `[N, H, W, C]` level images into one `[rows*H', cols*W', 3]` uint8 grid."""
-    images = to_uint8(images, num_levels)
-    count, height, width, _ = images.shape
+def image_grid(images, num_levels, columns=None, padding=1, scale=None, background=255, grey_as_rgb=True):
+    """Tile `[N, H, W, C]` level images into one `[rows*H', cols*W', C']` uint8
+    grid, near-square by default; padding and empty cells are `background`."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"image_grid expects [N, H, W, C] images, got shape {images.shape}.")
+    images = to_uint8(images, num_levels, grey_as_rgb)
+    count, height, width, channels = images.shape
     columns = columns or int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
     scale = scale or max(1, 64 // max(height, width))
     images = images.repeat(scale, axis=1).repeat(scale, axis=2)
     height, width = height * scale, width * scale
     grid = np.full(
-        (rows * (height + padding) + padding, columns * (width + padding) + padding, 3), 255, np.uint8
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
+        background,
+        np.uint8,
     )
     for i, image in enumerate(images):
         r, c = divmod(i, columns)

@@ -2,6 +2,7 @@
 
     python -m benchmarks.sampling                     # the full sweep (minutes)
     python -m benchmarks.sampling --batches 1 16 --repeats 1
+    python -m benchmarks.sampling --no-xla ...        # the cached loop without XLA
 
 For each model and batch size: seconds for one `sample` call (compiled
 functions warmed up first, so tracing and XLA compilation are excluded and
@@ -74,12 +75,14 @@ def tfp_pixelcnn_seconds(image_shape, batch):
     return time.perf_counter() - start
 
 
-def run(batches, repeats, naive_max_batch, tfp_max_batch, models):
+def run(batches, repeats, naive_max_batch, tfp_max_batch, models, xla=True):
     rows = []
     for name in models:
         model = build(MODELS[name])
+        model.jit_sampling = xla
         for batch in batches:
-            row = {"model": name, "image": "x".join(map(str, model.image_shape)), "batch": batch,
+            row = {"model": name if xla else name + " no XLA",
+                   "image": "x".join(map(str, model.image_shape)), "batch": batch,
                    "steps": model.num_steps}
             start = time.perf_counter()
             model.sample(batch, seed=0)
@@ -99,12 +102,12 @@ def run(batches, repeats, naive_max_batch, tfp_max_batch, models):
 
 
 def table(rows):
-    head = f"{'model':34} {'image':9} {'batch':>5} {'naive s':>9} {'cached s':>9} {'speedup':>8} {'img/s':>8} {'tfp s':>8} {'equal':>6}"
+    head = f"{'model':41} {'image':9} {'batch':>5} {'naive s':>9} {'cached s':>9} {'speedup':>8} {'img/s':>8} {'tfp s':>8} {'equal':>6}"
     lines = [head, "-" * len(head)]
     for r in rows:
         fmt = lambda key, spec: format(r[key], spec) if key in r else "-"  # noqa: E731
         lines.append(
-            f"{r['model']:34} {r['image']:9} {r['batch']:>5} {fmt('naive_s', '9.2f'):>9} "
+            f"{r['model']:41} {r['image']:9} {r['batch']:>5} {fmt('naive_s', '9.2f'):>9} "
             f"{r['cached_s']:>9.3f} {fmt('speedup', '7.1f') + 'x' if 'speedup' in r else '-':>8} "
             f"{r['images_per_s']:>8.1f} {fmt('tfp_pixelcnn_s', '8.2f'):>8} {str(r.get('equal_samples', '-')):>6}"
         )
@@ -118,10 +121,12 @@ def main(argv=None):
     parser.add_argument("--naive-max-batch", type=int, default=64)
     parser.add_argument("--tfp-max-batch", type=int, default=1)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--no-xla", action="store_true", help="cached loop without XLA")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args(argv)
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs", flush=True)
-    rows = run(args.batches, args.repeats, args.naive_max_batch, args.tfp_max_batch, args.models)
+    rows = run(args.batches, args.repeats, args.naive_max_batch, args.tfp_max_batch, args.models,
+               xla=not args.no_xla)
     print(table(rows))
     if args.json:
         with open(args.json, "w") as f:

@@ -28,15 +28,14 @@ def test_help(command, capsys):
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
-    import os
-
     root = tmp_path_factory.mktemp("cli")
-    os.environ["ARZOO_DATA_DIR"] = str(root / "data")
-    out = root / "run"
-    code = main(["train", DIGITS, "--output", str(out), "--no-progress",
-                 "--set", "training.steps=20", "--set", "training.checkpoint_every=10"] + SMALL)
-    assert code == 0
-    return out
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARZOO_DATA_DIR", str(root / "data"))
+        out = root / "run"
+        code = main(["train", DIGITS, "--output", str(out), "--no-progress",
+                     "--set", "training.steps=20", "--set", "training.checkpoint_every=10"] + SMALL)
+        assert code == 0
+        yield out
 
 
 def test_train_writes_a_run_folder(trained_run):

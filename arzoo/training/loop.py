@@ -39,6 +39,7 @@ from arzoo.training import input_pipeline
 from arzoo.training.checkpoints import Checkpointer
 from arzoo.training.metrics import DatasetBitsPerDim, per_example_bits_per_dim
 from arzoo.training.progress import ProgressBar
+from arzoo.files import atomic_path
 from arzoo.training.strategy import is_chief, make_strategy
 from arzoo.training.summaries import make_writer, write_samples, write_scalars
 
@@ -216,13 +217,8 @@ class _Window:
 
 def _save_model_atomically(model, output_dir):
     path = os.path.join(output_dir, MODEL_FILENAME)
-    temp = os.path.join(output_dir, f".{MODEL_FILENAME}.tmp-{os.getpid()}.keras")
-    try:
-        model.save(temp)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    with atomic_path(path) as temporary:  # ends in .keras, as model.save requires
+        model.save(temporary)
     return path
 
 

@@ -9,12 +9,13 @@ metadata of TensorBoard's "scalars" and "images" plugins, exactly what
 `tensorboard` package at training time (only to view the logs).
 """
 
-import math
 import os
 
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
+
+from arzoo import figures
 
 TENSORBOARD_SUBDIR = "tensorboard"
 
@@ -58,28 +59,13 @@ def write_scalars(writer, step, scalars):
 
 
 def image_grid(images, num_levels):
-    """Tile `[N, H, W, C]` levels in [0, num_levels) into one uint8 image.
-
-    Returns `[1, rows * H, cols * W, C']` uint8 scaled to [0, 255], with a
-    near-square layout; C' = C for 1, 3 or 4 channels, else the first channel.
-
-    Args:
-      images: `[N, H, W, C]` integer levels.
-      num_levels: the number of levels, L (level L - 1 becomes 255).
-    """
+    """Tile `[N, H, W, C]` levels into one `[1, rows * H, cols * W, C']` uint8
+    image for `tf.summary.image` (no padding, black empty cells); C' = C for
+    1, 3 or 4 channels, else the first channel. See `arzoo.figures.image_grid`."""
     images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(f"image_grid expects [N, H, W, C] images, got shape {images.shape}.")
-    if images.shape[-1] not in (1, 3, 4):
+    if images.ndim == 4 and images.shape[-1] not in (1, 3, 4):
         images = images[..., :1]
-    n, height, width, channels = images.shape
-    cols = int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / cols))
-    pixels = np.round(images.astype(np.float64) * 255.0 / (num_levels - 1)).astype(np.uint8)
-    grid = np.zeros((rows * height, cols * width, channels), np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        grid[r * height:(r + 1) * height, c * width:(c + 1) * width] = pixels[i]
+    grid = figures.image_grid(images, num_levels, padding=0, scale=1, background=0, grey_as_rgb=False)
     return grid[None]
 
 

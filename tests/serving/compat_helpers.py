@@ -275,7 +275,7 @@ def run_python_loader(jobs, workdir):
     """
     workdir = pathlib.Path(workdir)
     script = workdir / "compat_loader.py"
-    shutil.copy(LOADER_SCRIPT, script)
+    script.write_text(BLOCK_ARZOO + LOADER_SCRIPT.read_text())
     spec = workdir / "jobs.json"
     spec.write_text(json.dumps(jobs))
     proc = run_python_blocked([str(script), str(spec)], cwd=str(workdir))

@@ -1,6 +1,7 @@
 """Runs every signature of arzoo exports with `tf.saved_model.load`, in a
 process that cannot import arzoo (run by tests/serving/test_compat.py as
-`python -I compat_loader.py jobs.json` from a folder outside the repository).
+`python -I compat_loader.py jobs.json` from a folder outside the repository,
+with compat_helpers.BLOCK_ARZOO written in front of it).
 
 jobs.json: [{"key", "export_dir", "inputs": {signature: {name: npy path}}, "out"}].
 Writes <out>/<signature>/<output>.npy and, streaming `step` from
@@ -12,27 +13,9 @@ specs, and "NO_ARZOO_OK" if arzoo was never imported.
 
 import sys
 
-
-class _NoArzoo:
-    """Refuses to import arzoo: the export must run without it."""
-
-    attempts = []
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "arzoo" or name.startswith("arzoo."):
-            _NoArzoo.attempts.append(name)
-            raise ModuleNotFoundError(f"arzoo is blocked in this process ({name})", name=name)
-        return None
-
-
-sys.meta_path.insert(0, _NoArzoo())
-try:
-    import arzoo  # noqa: F401
-except ImportError:
-    ARZOO_BLOCKED = True
-else:
-    ARZOO_BLOCKED = False
-_NoArzoo.attempts.clear()
+# `_NoArzoo`, the import blocker, is compat_helpers.BLOCK_ARZOO, which
+# run_python_loader writes in front of this file; it exits if arzoo imports.
+ARZOO_BLOCKED = "arzoo" not in sys.modules
 
 import json  # noqa: E402
 import os  # noqa: E402
