@@ -26,10 +26,11 @@ class ConfigError(ValueError):
 
 @dataclasses.dataclass
 class DataConfig:
-    """Where the images come from and how they are batched.
+    """Where the images or audio come from and how they are batched.
 
     `dataset` is an offline builder (`digits`, `fashion_mnist_local`,
-    `image_folder`) or any TFDS name (`mnist`, `cifar10`, ...).
+    `image_folder`; `speech_corpus`, `wav_folder` for audio) or any TFDS name
+    (`mnist`, `cifar10`, ...; `ljspeech`, `vctk`, ... for audio).
     """
 
     dataset: str = "digits"
@@ -45,6 +46,12 @@ class DataConfig:
     test_split: str = "test"
     max_test_examples: Optional[int] = None
     shuffle_seed: int = 0
+    # Audio (WaveNet): training clips of this many samples, cut at random
+    # from every recording; a folder of WAVs for dataset=wav_folder; the
+    # analysis window of the log-mel features of local conditioning.
+    clip_length: Optional[int] = None
+    wav_folder: Optional[str] = None
+    feature_frame_length: int = 1024
 
 
 @dataclasses.dataclass
@@ -127,7 +134,7 @@ def validate_config(config):
     model = validate_model_section(config.get("model"))
     data = _check_fields("data", DataConfig, config.get("data") or {})
     training = _check_fields("training", TrainingConfig, config.get("training") or {})
-    _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples"])
+    _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length"])
     _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices"])
     if training.strategy not in STRATEGIES:
         raise ConfigError(

@@ -2,9 +2,11 @@
 
 from arzoo.evaluation.causality import (
     audit_position,
+    audit_receptive_field,
     causality_violations,
     dependency_maps,
     random_inputs,
+    sequence_dependency_maps,
 )
 from arzoo.evaluation.likelihood import (
     LikelihoodReport,
@@ -16,10 +18,12 @@ from arzoo.evaluation.likelihood import (
 __all__ = [
     "LikelihoodReport",
     "audit_position",
+    "audit_receptive_field",
     "causality_violations",
     "dependency_maps",
     "evaluate_log_likelihood",
     "independent_pixel_baseline",
     "random_inputs",
+    "sequence_dependency_maps",
     "uniform_baseline",
 ]

@@ -97,3 +97,45 @@ def audit_position(model, row, col, channel=0, x=None, condition=None, seed=0):
         "reads_later": reads & (order >= t),
         "unread_earlier": ~reads & (order < t),
     }
+
+
+def sequence_dependency_maps(model, x, condition=None, steps=None, seed=0):
+    """`dependency_maps` for a sequence model (WaveNet): `[len(steps), T]`.
+
+    Args:
+      model: a model whose `call` maps `[K, T]` levels to `[K, T, P]` params.
+      x: `[K, T]` levels as floats (non-integer values keep the one-hot hat
+        encoding differentiable), K example sequences.
+      condition: their condition, or None.
+      steps: time steps to audit (default: all).
+    """
+    x = tf.cast(tf.convert_to_tensor(x), tf.float32)
+    steps = list(range(x.shape[1])) if steps is None else [int(s) for s in steps]
+    weights = tf.random.stateless_normal([model.head.params_per_pixel], seed=[seed, 1])
+    maps = []
+    for t in steps:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            scalar = tf.reduce_sum(model(x, condition)[:, t] * weights)
+        maps.append(np.abs(tape.gradient(scalar, x).numpy()).astype(np.float64).max(axis=0))
+    return np.stack(maps)
+
+
+def audit_receptive_field(model, length, condition=None, num_sequences=8, seed=0):
+    """What the network reads, measured: for every step t of a random
+    sequence of `length` samples, the earliest and latest input it depends on.
+
+    Returns a dict: `violations` (inputs at or after t that step t reads; 0
+    for a causal model) and `receptive_field` (the most past samples any step
+    reads, to compare with `model.receptive_field`).
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, model.num_levels - 1, size=(num_sequences, length)).astype(np.float32)
+    maps = sequence_dependency_maps(model, x, condition, seed=seed)
+    violations, widest = 0, 0
+    for t, dmap in enumerate(maps):
+        violations += int(np.count_nonzero(dmap[t:]))
+        earlier = np.flatnonzero(dmap[:t])
+        if earlier.size:
+            widest = max(widest, t - int(earlier.min()))
+    return {"violations": violations, "receptive_field": widest, "maps": maps}

@@ -8,6 +8,7 @@ from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 from arzoo.layers.shifts import down_shift, right_shift
+from arzoo.layers.wavenet_block import WaveNetBlock
 
 __all__ = [
     "CausalConv1D",
@@ -21,4 +22,5 @@ __all__ = [
     "down_shift",
     "pixelcnn_kernel_mask",
     "right_shift",
+    "WaveNetBlock",
 ]

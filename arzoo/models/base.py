@@ -31,6 +31,22 @@ def _positive_int(name, value):
     return int_at_least(name, value, 1)
 
 
+def resolve_seeds(num_samples, seed, seeds):
+    """`[B, 2]` int32 seeds, one per row: `seeds` as given, else row i gets
+    `stateless_fold_in(seed, i)` for `num_samples` rows."""
+    from arzoo.sampling.seeds import as_seed, row_seeds
+
+    if seeds is not None:
+        seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int32)
+        if seeds.shape.rank != 2 or seeds.shape[1] != 2:
+            raise ValueError(f"seeds must have shape [batch, 2], got {tuple(seeds.shape)}.")
+        if num_samples is not None and seeds.shape[0] != num_samples:
+            raise ValueError(f"num_samples={num_samples} but seeds has {seeds.shape[0]} rows.")
+        return seeds
+    num_samples = _positive_int("num_samples", num_samples)
+    return row_seeds(as_seed(seed), num_samples)
+
+
 class AutoregressiveImageModel(keras.Model):
     """Base class: subclasses build their layers and implement `network`.
 
@@ -108,6 +124,7 @@ class AutoregressiveImageModel(keras.Model):
                     f"{self.likelihood!r}) so every channel gets the same number of units."
                 )
 
+    modality = "image"
     # Compile the cached sampling loop with XLA (see BENCHMARKS.md).
     jit_sampling = True
 
@@ -275,7 +292,7 @@ class AutoregressiveImageModel(keras.Model):
             every step; the reference).
           seeds: `[B, 2]` int32, one seed per row (overrides `seed`).
         """
-        seeds = self._resolve_seeds(num_samples, seed, seeds)
+        seeds = resolve_seeds(num_samples, seed, seeds)
         batch = int(seeds.shape[0])
         known = tf.zeros((batch,) + self.image_shape, tf.int32)
         return self._run_sampler(method, seeds, condition, temperature, known, tf.zeros_like(known))
@@ -309,23 +326,8 @@ class AutoregressiveImageModel(keras.Model):
                     "With the channel-coupled likelihood 'logistic_mixture' a pixel is "
                     "sampled as a whole: known_mask must be equal across channels."
                 )
-        seeds = self._resolve_seeds(int(x.shape[0]), seed, seeds)
+        seeds = resolve_seeds(int(x.shape[0]), seed, seeds)
         return self._run_sampler(method, seeds, condition, temperature, x, known_mask)
-
-    def _resolve_seeds(self, num_samples, seed, seeds):
-        from arzoo.sampling.seeds import as_seed, row_seeds
-
-        if seeds is not None:
-            seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int32)
-            if seeds.shape.rank != 2 or seeds.shape[1] != 2:
-                raise ValueError(f"seeds must have shape [batch, 2], got {tuple(seeds.shape)}.")
-            if num_samples is not None and seeds.shape[0] != num_samples:
-                raise ValueError(
-                    f"num_samples={num_samples} but seeds has {seeds.shape[0]} rows."
-                )
-            return seeds
-        num_samples = _positive_int("num_samples", num_samples)
-        return row_seeds(as_seed(seed), num_samples)
 
     def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
         from arzoo.sampling import SAMPLERS

@@ -19,9 +19,12 @@ def register_model(name):
     return decorate
 
 
-def list_models():
-    """Names of every registered family, sorted."""
-    return sorted(_MODELS)
+def list_models(modality=None):
+    """Names of every registered family, sorted; only those whose events are
+    `modality` ("image" or "audio") when given."""
+    return sorted(
+        name for name, cls in _MODELS.items() if modality is None or cls.modality == modality
+    )
 
 
 def get_model_class(name):

@@ -60,3 +60,26 @@ def step_position(model, position):
     channel = step % spp
     row, col = pixel // width, pixel % width
     return step, row, col, channel, tf.logical_and(col == 0, channel == 0), channel == spp - 1
+
+
+def write_at(buffer, index, value, in_place=False):
+    """`buffer` `[B, N, C]` with entry `index` (a scalar) of axis 1 set to `value` `[B, C]`.
+
+    A circular queue written this way costs one entry per step only if the
+    write happens in place. Inside an XLA-compiled loop that needs XLA's own
+    dynamic-update-slice (`in_place=True`; TF's scatter and strided-slice
+    updates make XLA copy the whole buffer every step, or do not compile
+    with a dynamic index). That op exists only under XLA, so graphs that
+    must load anywhere (SavedModel signatures) use `TensorStridedSliceUpdate`.
+    """
+    value = tf.cast(value, buffer.dtype)[:, None]
+    if in_place:
+        from tensorflow.compiler.tf2xla.python import xla  # no public API for this op
+
+        return xla.dynamic_update_slice(buffer, value, tf.stack([0, index, 0]))
+    begin = tf.stack([0, index, 0])
+    end = tf.stack([tf.shape(buffer)[0], index + 1, tf.shape(buffer)[2]])
+    updated = tf.raw_ops.TensorStridedSliceUpdate(
+        input=buffer, begin=begin, end=end, strides=tf.constant([1, 1, 1]), value=value
+    )
+    return tf.ensure_shape(updated, buffer.shape)

@@ -7,7 +7,7 @@ import arzoo
 from tests import test_case
 
 
-@pytest.fixture(scope="module", params=arzoo.list_models())
+@pytest.fixture(scope="module", params=arzoo.list_models("image"))
 def model(request):
     return test_case.build_tiny(request.param, image_shape=[4, 4, 3], num_levels=4)
 

@@ -6,7 +6,7 @@ import pytest
 import arzoo
 from tests import test_case
 
-FAMILIES = arzoo.list_models()
+FAMILIES = arzoo.list_models("image")
 CASES = [(f, v) for f in FAMILIES for v in test_case.VARIANTS]
 
 

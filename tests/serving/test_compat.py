@@ -21,7 +21,7 @@ from arzoo.serving import export_model
 from tests import test_case
 from tests.serving import compat_helpers as ch
 
-FAMILIES = tuple(arzoo.list_models())
+FAMILIES = tuple(arzoo.list_models("image"))
 VARIANTS = ("grey", "mixture", "class")
 KEYS = tuple(f"{family}-{variant}" for family in FAMILIES for variant in VARIANTS)
 # saved_model_cli costs a Python + TF start per call (~5 s): every signature

@@ -1,0 +1,533 @@
+"""WaveNet: dilated causal convolutions over raw audio (van den Oord et al. 2016c)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from arzoo.layers import CausalConv1D, WaveNetBlock
+from arzoo.likelihoods import LIKELIHOODS, make_head
+from arzoo.models.base import SAMPLING_METHODS, int_at_least, resolve_seeds
+from arzoo.models.registry import register_model
+from arzoo.sampling import caches
+
+UPSAMPLINGS = ("repeat", "transposed")
+INPUT_ENCODINGS = ("one_hot", "scalar")
+CONDITION_KEYS = ("speaker", "features")
+
+
+@register_model("wavenet")
+class WaveNet(keras.Model):
+    """p(x) = prod_t p(x_t | x_<t, speaker, features) over audio levels x_t.
+
+    x is one channel of integer levels in [0, num_levels): mu-law codes
+    (`arzoo.likelihoods.mu_law_encode`, 256 levels with the categorical head)
+    or linear PCM (e.g. 65536 levels with the logistic mixture head). The
+    input, shifted one step right (so step t reads x_<t only), goes through a
+    causal convolution and a stack of `WaveNetBlock`s with dilations
+    `dilations` (by default 1, 2, ..., 2^(layers_per_stack - 1), repeated
+    `num_stacks` times); the sum of their skip outputs goes through
+    ReLU -> 1x1 -> ReLU -> 1x1 to the head's parameters.
+
+    Conditioning: global, a speaker id through an embedding added in every
+    gate (`num_speakers`); local, a feature sequence (e.g. log-mel frames)
+    at one frame per `hop_length` samples, upsampled to the sample rate by
+    repetition or a learned transposed convolution and added in every gate
+    through a 1x1 convolution (`local_channels`). `condition` is then the
+    speaker ids `[B]`, the features `[B, frames, local_channels]`, or, with
+    both, a dict `{"speaker": ..., "features": ...}`.
+
+    Incremental generation keeps, for every layer, a queue of its last
+    (K - 1) d inputs (Paine et al. 2016): O(layers) work per sample instead of
+    O(receptive field).
+
+    Args:
+      num_levels: levels of x (256 for 8-bit mu-law).
+      likelihood: "categorical" or "logistic_mixture" (or "bernoulli" for 2 levels).
+      num_mixtures: components of the logistic mixture.
+      dilations: dilation of every block; overrides num_stacks / layers_per_stack.
+      num_stacks, layers_per_stack: dilations 1 ... 2^(layers_per_stack-1), repeated.
+      kernel_size: taps of every causal convolution (2 in the paper).
+      residual_channels, gate_channels, skip_channels, output_channels: widths.
+      num_speakers: global conditioning on this many speakers, or None.
+      speaker_embedding_size: width of the speaker embedding.
+      local_channels: width of the local features, or None.
+      hop_length: audio samples per feature frame.
+      upsampling: "repeat" or "transposed" (features -> sample rate).
+      sample_rate: Hz, metadata for WAV output and data checks.
+      sample_length: samples `sample()` draws when not told otherwise.
+      input_encoding: "one_hot" (default up to 256 levels) or "scalar" (levels
+        scaled to [-1, 1]; default above 256 levels).
+
+    Example:
+    >>> model = WaveNet(num_levels=8, dilations=[1, 2], residual_channels=4,
+    ...                 gate_channels=4, skip_channels=4, output_channels=8)
+    >>> model.log_prob(np.zeros((2, 16), "int32")).shape
+    TensorShape([2])
+    >>> model.receptive_field
+    5
+
+    References:
+      [1] van den Oord, Dieleman, Zen, Simonyan, Vinyals, Graves,
+          Kalchbrenner, Senior, Kavukcuoglu (2016). WaveNet: A Generative Model
+          for Raw Audio. arXiv:1609.03499.
+      [2] Paine et al. (2016). Fast Wavenet Generation Algorithm. arXiv:1611.09482.
+    """
+
+    modality = "audio"
+    # Compile the cached generation loop with XLA (see BENCHMARKS.md).
+    jit_sampling = True
+
+    def __init__(
+        self,
+        num_levels=256,
+        likelihood="categorical",
+        num_mixtures=10,
+        dilations=None,
+        num_stacks=2,
+        layers_per_stack=10,
+        kernel_size=2,
+        residual_channels=64,
+        gate_channels=64,
+        skip_channels=128,
+        output_channels=256,
+        num_speakers=None,
+        speaker_embedding_size=16,
+        local_channels=None,
+        hop_length=256,
+        upsampling="repeat",
+        sample_rate=16000,
+        sample_length=16000,
+        input_encoding=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_levels = int_at_least("num_levels", num_levels, 2)
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"Unknown likelihood {likelihood!r}; allowed: {', '.join(LIKELIHOODS)}.")
+        self.likelihood = likelihood
+        self.num_mixtures = int_at_least("num_mixtures", num_mixtures, 1)
+        if dilations is None:
+            stacks = int_at_least("num_stacks", num_stacks, 1)
+            per_stack = int_at_least("layers_per_stack", layers_per_stack, 1)
+            dilations = [2**i for i in range(per_stack)] * stacks
+        if not isinstance(dilations, (list, tuple)) or not dilations:
+            raise ValueError(f"dilations must be a non-empty list of positive ints, got {dilations!r}.")
+        self.dilations = [int_at_least("dilations entries", d, 1) for d in dilations]
+        self.kernel_size = int_at_least("kernel_size", kernel_size, 2)
+        self.residual_channels = int_at_least("residual_channels", residual_channels, 1)
+        self.gate_channels = int_at_least("gate_channels", gate_channels, 1)
+        self.skip_channels = int_at_least("skip_channels", skip_channels, 1)
+        self.output_channels = int_at_least("output_channels", output_channels, 1)
+        self.num_speakers = None if num_speakers is None else int_at_least("num_speakers", num_speakers, 1)
+        self.speaker_embedding_size = int_at_least("speaker_embedding_size", speaker_embedding_size, 1)
+        self.local_channels = None if local_channels is None else int_at_least("local_channels", local_channels, 1)
+        self.hop_length = int_at_least("hop_length", hop_length, 1)
+        if upsampling not in UPSAMPLINGS:
+            raise ValueError(f"upsampling={upsampling!r}; allowed: {', '.join(UPSAMPLINGS)}.")
+        self.upsampling = upsampling
+        self.sample_rate = int_at_least("sample_rate", sample_rate, 1)
+        self.sample_length = int_at_least("sample_length", sample_length, 1)
+        if input_encoding is None:
+            input_encoding = "one_hot" if self.num_levels <= 256 else "scalar"
+        if input_encoding not in INPUT_ENCODINGS:
+            raise ValueError(f"input_encoding={input_encoding!r}; allowed: {', '.join(INPUT_ENCODINGS)}.")
+        self.input_encoding = input_encoding
+        self.head = make_head(likelihood, 1, self.num_levels, self.num_mixtures)
+        self.input_channels = self.num_levels if input_encoding == "one_hot" else 1
+
+        self.input_conv = CausalConv1D(self.residual_channels, self.kernel_size, name="input_conv")
+        self.speaker_embedding = (
+            keras.layers.Embedding(self.num_speakers, self.speaker_embedding_size, name="speaker_embedding")
+            if self.num_speakers
+            else None
+        )
+        self.upsampler = (
+            keras.layers.Conv1DTranspose(
+                self.local_channels, self.hop_length, strides=self.hop_length, name="upsampler"
+            )
+            if self.local_channels and upsampling == "transposed"
+            else None
+        )
+        last = len(self.dilations) - 1
+        self.blocks = [
+            WaveNetBlock(
+                self.residual_channels,
+                self.gate_channels,
+                self.skip_channels,
+                d,
+                self.kernel_size,
+                global_channels=self.speaker_embedding_size if self.num_speakers else None,
+                local_channels=self.local_channels,
+                residual=i < last,
+                name=f"block{i}",
+            )
+            for i, d in enumerate(self.dilations)
+        ]
+        self.output_hidden = keras.layers.Dense(self.output_channels, name="output_hidden")
+        self.output_params = keras.layers.Dense(self.head.params_per_pixel, name="output_params")
+        object.__setattr__(self, "_compiled", {})
+        self.build()
+
+    # ----- shapes and orders -------------------------------------------------
+
+    @property
+    def receptive_field(self):
+        """How many past samples the distribution of x_t reads: 1 + (K-1)(1 + sum d)."""
+        return 1 + (self.kernel_size - 1) * (1 + sum(self.dilations))
+
+    @property
+    def is_conditional(self):
+        return self.num_speakers is not None or self.local_channels is not None
+
+    def sampling_order(self, length=None):
+        """`[T]` int32: time order (step t draws sample t)."""
+        return np.arange(self.sample_length if length is None else length, dtype=np.int32)
+
+    # ----- conditions --------------------------------------------------------
+
+    def split_condition(self, condition, length=None):
+        """`condition` -> (speaker ids `[B]` int32 or None, features `[B, F, D]` or None),
+        validated (values checked when running eagerly). `length`, if given,
+        is the number of samples the features must cover."""
+        speaker = features = None
+        if isinstance(condition, dict):
+            unknown = sorted(set(condition) - set(CONDITION_KEYS))
+            if unknown:
+                raise ValueError(f"Unknown condition keys {unknown}; allowed: {', '.join(CONDITION_KEYS)}.")
+            speaker, features = condition.get("speaker"), condition.get("features")
+        elif condition is not None:
+            if self.num_speakers and self.local_channels:
+                raise ValueError(
+                    "This model takes a speaker id and local features: pass "
+                    "condition={'speaker': [B] ints, 'features': [B, frames, "
+                    f"{self.local_channels}] floats}}."
+                )
+            if self.num_speakers:
+                speaker = condition
+            elif self.local_channels:
+                features = condition
+            else:
+                raise ValueError("This model is unconditional (num_speakers=None, local_channels=None) but a condition was given.")
+        if self.num_speakers and speaker is None:
+            raise ValueError(f"This model is conditioned on a speaker: pass speaker ids [B] in [0, {self.num_speakers}).")
+        if self.local_channels and features is None:
+            raise ValueError(
+                f"This model is conditioned on local features: pass features [B, frames, {self.local_channels}] "
+                f"(one frame per hop_length={self.hop_length} samples)."
+            )
+        if speaker is not None:
+            if not self.num_speakers:
+                raise ValueError("This model has no speaker conditioning (num_speakers=None) but a speaker was given.")
+            speaker = tf.convert_to_tensor(speaker)
+            if speaker.shape.rank != 1 or not speaker.dtype.is_integer:
+                raise ValueError(
+                    f"speaker must be integer ids of shape [batch]; got shape {tuple(speaker.shape)} "
+                    f"and dtype {speaker.dtype.name}."
+                )
+            if tf.executing_eagerly():
+                ids = speaker.numpy()
+                if ids.size and (ids.min() < 0 or ids.max() >= self.num_speakers):
+                    bad = ids[(ids < 0) | (ids >= self.num_speakers)][0]
+                    raise ValueError(
+                        f"Unknown speaker id {bad}; this model knows speakers 0 ... {self.num_speakers - 1} "
+                        f"(num_speakers={self.num_speakers})."
+                    )
+            speaker = tf.cast(speaker, tf.int32)
+        if features is not None:
+            if not self.local_channels:
+                raise ValueError("This model has no local conditioning (local_channels=None) but features were given.")
+            features = tf.convert_to_tensor(features)
+            if features.shape.rank != 3 or features.shape[-1] != self.local_channels:
+                raise ValueError(
+                    f"features must have shape [batch, frames, {self.local_channels}]; got {tuple(features.shape)}."
+                )
+            if not features.dtype.is_floating:
+                raise ValueError(f"features must be floats; got dtype {features.dtype.name}.")
+            if tf.executing_eagerly():
+                if not np.all(np.isfinite(features.numpy())):
+                    raise ValueError("features contain NaN or infinite values.")
+                if length is not None and features.shape[1] * self.hop_length < length:
+                    raise ValueError(
+                        f"features have {features.shape[1]} frames, which cover {features.shape[1] * self.hop_length} "
+                        f"samples at hop_length={self.hop_length}, but {length} samples were asked for; "
+                        f"give at least {-(-length // self.hop_length)} frames."
+                    )
+            features = tf.cast(features, tf.float32)
+        return speaker, features
+
+    def speaker_vector(self, speaker):
+        return None if speaker is None else self.speaker_embedding(speaker)
+
+    def upsample(self, features, length):
+        """`[B, F, D]` frames -> `[B, length, D]`, frame i over samples [i hop, (i+1) hop)."""
+        if features is None:
+            return None
+        if self.upsampler is not None:
+            upsampled = self.upsampler(features)
+        else:
+            upsampled = tf.repeat(features, self.hop_length, axis=1)
+        return upsampled[:, :length]
+
+    def upsample_at(self, features, t):
+        """The upsampled features `[B, D]` at sample t (a scalar), without upsampling the rest."""
+        if features is None:
+            return None
+        frame = tf.gather(features, t // self.hop_length, axis=1)
+        if self.upsampler is None:
+            return frame
+        # Conv1DTranspose with kernel = stride = hop: y[f hop + k] = K[k] x[f] + b.
+        kernel = tf.gather(self.upsampler.kernel, t % self.hop_length)  # [D_out, D_in]
+        return tf.matmul(frame, kernel, transpose_b=True) + self.upsampler.bias
+
+    # ----- the network -------------------------------------------------------
+
+    def encode_inputs(self, x):
+        """Levels `[B, T]` -> `[B, T, input_channels]`. Float levels go through a
+        hat function equal to the one-hot code on integers, so the causality
+        audit can differentiate through it."""
+        if self.input_encoding == "scalar":
+            return (tf.cast(x, tf.float32) * (2.0 / (self.num_levels - 1)) - 1.0)[..., None]
+        if x.dtype.is_integer:
+            return tf.one_hot(tf.cast(x, tf.int32), self.num_levels)
+        levels = tf.range(self.num_levels, dtype=tf.float32)
+        return tf.nn.relu(1.0 - tf.abs(tf.cast(x, tf.float32)[..., None] - levels))
+
+    def call(self, x, condition=None, training=False):
+        """`[B, T]` levels (+ condition) -> `[B, T, params]`: the parameters of
+        p(x_t | x_<t) at every t, teacher-forced."""
+        x = tf.convert_to_tensor(x)
+        if x.shape.rank == 3:
+            x = x[..., 0]
+        length = tf.shape(x)[1]
+        speaker, features = self.split_condition(condition)
+        inputs = self.encode_inputs(x)
+        shifted = tf.pad(inputs, [[0, 0], [1, 0], [0, 0]])[:, :-1]
+        h = self.input_conv(shifted)
+        speaker_vector = self.speaker_vector(speaker)
+        local = self.upsample(features, length)
+        skip = 0.0
+        for block in self.blocks:
+            h, block_skip = block(h, speaker_vector, local)
+            skip += block_skip
+        return self._output(skip)
+
+    def _output(self, skip):
+        return self.output_params(tf.nn.relu(self.output_hidden(tf.nn.relu(skip))))
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        condition = self.dummy_condition(1, self.kernel_size)
+        self.call(tf.zeros([1, self.kernel_size], tf.int32), condition)
+        self.built = True
+
+    def dummy_condition(self, batch_size, length=None):
+        length = self.sample_length if length is None else length
+        speaker = tf.zeros([batch_size], tf.int32) if self.num_speakers else None
+        features = None
+        if self.local_channels:
+            frames = -(-length // self.hop_length)
+            features = tf.zeros([batch_size, frames, self.local_channels], tf.float32)
+        return self.join_condition(speaker, features)
+
+    def join_condition(self, speaker, features):
+        """The inverse of `split_condition`: the condition `call` takes."""
+        if speaker is not None and features is not None:
+            return {"speaker": speaker, "features": features}
+        return speaker if speaker is not None else features
+
+    # ----- likelihoods -------------------------------------------------------
+
+    def check_audio_levels(self, x, name="x"):
+        """`[B, T]` (or `[B, T, 1]`) integer levels in [0, num_levels) -> int32 `[B, T]`."""
+        x = tf.convert_to_tensor(x)
+        if x.shape.rank == 3 and x.shape[-1] == 1:
+            x = x[..., 0]
+        if x.shape.rank != 2:
+            raise ValueError(
+                f"{name} must be mono audio levels of shape [batch, time] (or [batch, time, 1]); "
+                f"got shape {tuple(x.shape)}."
+            )
+        if x.shape[1] == 0:
+            raise ValueError(f"{name} is empty (0 samples).")
+        if not (x.dtype.is_integer or x.dtype.is_floating):
+            raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
+        if tf.executing_eagerly():
+            values = x.numpy()
+            if x.dtype.is_floating and (np.isnan(values).any() or not np.all(values == np.round(values))):
+                raise ValueError(
+                    f"{name} must hold integer levels in [0, {self.num_levels}) (mu-law codes; see "
+                    "arzoo.likelihoods.mu_law_encode), got non-integer values."
+                )
+            if values.size and (values.min() < 0 or values.max() >= self.num_levels):
+                raise ValueError(
+                    f"{name} has values in [{values.min()}, {values.max()}] but levels must lie in "
+                    f"[0, {self.num_levels}) (num_levels={self.num_levels})."
+                )
+        return tf.cast(x, tf.int32)
+
+    def conditional_log_probs(self, x, condition=None):
+        """log p(x_t | x_<t) in nats, `[B, T]`."""
+        x = self.check_audio_levels(x)
+        condition = self.join_condition(*self.split_condition(condition, int(x.shape[1])))
+        params = self(x, condition)
+        return self.head.conditional_log_probs(params, x[..., None])[..., 0]
+
+    def log_prob(self, x, condition=None):
+        """Exact log p(x) in nats, `[B]`."""
+        return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=1)
+
+    def bits_per_sample(self, x, condition=None):
+        """-log2 p(x) / T, `[B]`."""
+        x = self.check_audio_levels(x)
+        return -self.log_prob(x, condition) / (float(x.shape[1]) * np.log(2.0))
+
+    bits_per_dim = bits_per_sample
+
+    def inputs_from_batch(self, batch):
+        """(x, condition) from a training batch `{"audio", "speaker", "features"}`."""
+        speaker = batch["speaker"] if self.num_speakers else None
+        features = batch["features"] if self.local_channels else None
+        return batch["audio"], self.join_condition(speaker, features)
+
+    # ----- incremental contract ----------------------------------------------
+
+    def initial_state(self, batch_size, condition=None):
+        """Empty queues and position 0: for the input convolution the last K-1
+        encoded inputs, for every block the last (K-1) d inputs."""
+        k = self.kernel_size - 1
+        return {
+            "position": tf.zeros([batch_size], tf.int32),
+            "input_queue": tf.zeros([batch_size, k, self.input_channels], tf.float32),
+            "queues": [tf.zeros([batch_size, k * d, self.residual_channels], tf.float32) for d in self.dilations],
+        }
+
+    def step(self, inputs_t, state, condition=None):
+        """Feed x_{t-1} (`[B, 1]` int32, ignored at t = 0), get the params
+        `[B, params]` of p(x_t | x_<t) for t = `state["position"]` and the new state."""
+        speaker, features = self.split_condition(condition)
+        return self.prepared_step(inputs_t, state, self.speaker_vector(speaker), features)
+
+    def prepared_step(self, inputs_t, state, speaker_vector, features, in_place=False):
+        """`step` with the condition already split and the speaker embedded.
+
+        `in_place=True` writes the queues with XLA's dynamic-update-slice, which
+        only runs inside an XLA-compiled function (see `caches.write_at`).
+        """
+        position = state["position"]
+        t = position[0]
+        k = self.kernel_size - 1
+        encoded = self.encode_inputs(tf.cast(inputs_t[:, 0], tf.int32))
+        encoded = tf.where(t > 0, encoded, tf.zeros_like(encoded))
+
+        def advance(queue, dilation, value):
+            # Taps of times t - (K-1)d ... t - d (oldest first), then value at t.
+            length = k * dilation
+            taps = tf.gather(queue, (t + tf.range(-k, 0) * dilation) % length, axis=1)
+            taps = tf.concat([taps, value[:, None]], axis=1)
+            return taps, caches.write_at(queue, t % length, value, in_place=in_place)
+
+        taps, input_queue = advance(state["input_queue"], 1, encoded)
+        kernel = tf.reshape(self.input_conv.kernel, [self.kernel_size * self.input_channels, -1])
+        h = tf.matmul(tf.reshape(taps, [tf.shape(taps)[0], -1]), kernel) + self.input_conv.bias
+        local_t = self.upsample_at(features, t)
+        skip = 0.0
+        queues = []
+        for block, queue in zip(self.blocks, state["queues"]):
+            taps, queue = advance(queue, block.dilation_rate, h)
+            queues.append(queue)
+            h, block_skip = block.step(taps, block.global_bias(speaker_vector), local_t)
+            skip += block_skip
+        params = self._output(skip)
+        return params, {"position": position + 1, "input_queue": input_queue, "queues": queues}
+
+    # ----- sampling ----------------------------------------------------------
+
+    def sample(
+        self,
+        num_samples=None,
+        seed=0,
+        condition=None,
+        temperature=1.0,
+        method="cached",
+        seeds=None,
+        length=None,
+    ):
+        """Generate `[B, length]` int32 levels.
+
+        `length` defaults to what the local features cover (frames x
+        hop_length), else `sample_length`. Other arguments as
+        `AutoregressiveImageModel.sample`: row i draws from its own seed only.
+        """
+        seeds = resolve_seeds(num_samples, seed, seeds)
+        batch = int(seeds.shape[0])
+        if length is None:
+            _, features = self.split_condition(condition) if self.local_channels else (None, None)
+            length = self.sample_length if features is None else int(features.shape[1]) * self.hop_length
+        length = int_at_least("length", length, 1)
+        zeros = tf.zeros([batch, length], tf.int32)
+        return self._run_sampler(method, seeds, condition, temperature, zeros, zeros)
+
+    def complete(self, x, known_mask, seed=0, condition=None, temperature=1.0, method="cached", seeds=None):
+        """Sample the unknown samples of `x` `[B, T]` where `known_mask` is 0,
+        keeping the known ones: continuing an audio prefix is a mask of ones
+        over the prefix."""
+        x = self.check_audio_levels(x)
+        known_mask = tf.convert_to_tensor(known_mask)
+        if known_mask.shape.rank == 3 and known_mask.shape[-1] == 1:
+            known_mask = known_mask[..., 0]
+        if tuple(known_mask.shape) != tuple(x.shape):
+            raise ValueError(f"known_mask must have the shape of x {tuple(x.shape)}, got {tuple(known_mask.shape)}.")
+        seeds = resolve_seeds(int(x.shape[0]), seed, seeds)
+        return self._run_sampler(method, seeds, condition, temperature, x, tf.cast(known_mask, tf.int32))
+
+    def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
+        from arzoo.sampling.seeds import step_uniforms
+        from arzoo.sampling.sequence_loops import SEQUENCE_SAMPLERS
+
+        if method not in SAMPLING_METHODS:
+            raise ValueError(f"Unknown sampling method {method!r}; allowed: {', '.join(SAMPLING_METHODS)}.")
+        batch, length = int(known.shape[0]), int(known.shape[1])
+        speaker, features = self.split_condition(condition, length)
+        for name, tensor in (("speaker", speaker), ("features", features)):
+            if tensor is not None and tensor.shape[0] != batch:
+                raise ValueError(f"{name} has {tensor.shape[0]} rows but {batch} samples were asked for.")
+        temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
+        if tf.executing_eagerly() and not bool(tf.reduce_all(temperature > 0)):
+            raise ValueError(f"temperature must be > 0, got {temperature.numpy().tolist()}.")
+        uniforms = step_uniforms(seeds, length, self.head.num_uniforms)
+        jit = method == "cached" and self.jit_sampling
+        key = (method, speaker is None, features is None)
+        if key not in self._compiled:
+            sampler = SEQUENCE_SAMPLERS[method]
+            self._compiled[key] = tf.function(
+                lambda *args: sampler(self, *args, in_place=jit) if method == "cached" else sampler(self, *args),
+                reduce_retracing=True,
+                jit_compile=jit,
+            )
+        return self._compiled[key](uniforms, temperature, speaker, features, known, known_mask)
+
+    # ----- serialization -----------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_levels=self.num_levels,
+            likelihood=self.likelihood,
+            num_mixtures=self.num_mixtures,
+            dilations=list(self.dilations),
+            kernel_size=self.kernel_size,
+            residual_channels=self.residual_channels,
+            gate_channels=self.gate_channels,
+            skip_channels=self.skip_channels,
+            output_channels=self.output_channels,
+            num_speakers=self.num_speakers,
+            speaker_embedding_size=self.speaker_embedding_size,
+            local_channels=self.local_channels,
+            hop_length=self.hop_length,
+            upsampling=self.upsampling,
+            sample_rate=self.sample_rate,
+            sample_length=self.sample_length,
+            input_encoding=self.input_encoding,
+        )
+        return config

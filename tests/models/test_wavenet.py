@@ -1,0 +1,320 @@
+"""The model contract for WaveNet: causality over time, normalization,
+incremental == teacher-forced, naive == cached sampling, round trips, bad input."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import arzoo
+from arzoo.evaluation import audit_receptive_field
+from tests import test_case
+
+# Overrides of zoo_configs/tiny/wavenet.yaml.
+VARIANTS = {
+    "plain": dict(),
+    "speaker": dict(num_speakers=3),
+    "local_repeat": dict(local_channels=2),
+    "local_transposed": dict(local_channels=2, upsampling="transposed"),
+    "both": dict(num_speakers=2, local_channels=3, upsampling="transposed"),
+    "mixture": dict(num_levels=16, likelihood="logistic_mixture", num_mixtures=2),
+    "scalar_input": dict(num_levels=6, input_encoding="scalar"),
+    "kernel3": dict(kernel_size=3, dilations=[1, 3]),
+}
+
+
+def make(variant, seed=0):
+    return test_case.build_tiny("wavenet", seed=seed, **VARIANTS[variant])
+
+
+def random_audio(model, batch, length=None, seed=0):
+    rng = np.random.default_rng(seed)
+    length = model.sample_length if length is None else length
+    return rng.integers(0, model.num_levels, size=(batch, length)).astype(np.int32)
+
+
+def random_condition(model, batch, length=None, seed=0):
+    rng = np.random.default_rng(seed + 1)
+    length = model.sample_length if length is None else length
+    speaker = rng.integers(0, model.num_speakers, size=batch).astype(np.int32) if model.num_speakers else None
+    features = None
+    if model.local_channels:
+        frames = -(-length // model.hop_length)
+        features = rng.normal(size=(batch, frames, model.local_channels)).astype(np.float32)
+    return model.join_condition(speaker, features)
+
+
+def rows(condition, start, stop=None):
+    """Rows [start:stop] of a condition (None, array or dict of arrays)."""
+    if condition is None:
+        return None
+    if isinstance(condition, dict):
+        return {k: v[start:stop] for k, v in condition.items()}
+    return condition[start:stop]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_causality_and_receptive_field(variant):
+    model = make(variant)
+    length = 2 * model.receptive_field + 3
+    audit = audit_receptive_field(model, length, random_condition(model, 8, length))
+    assert audit["violations"] == 0
+    # What the gradients find is what the model reports, no more, no less.
+    assert audit["receptive_field"] == model.receptive_field
+    # Every step inside the field reads every earlier sample it covers.
+    maps = audit["maps"]
+    for t in range(1, length):
+        reads = np.flatnonzero(maps[t, :t])
+        assert reads.min() == max(0, t - model.receptive_field) and reads.max() == t - 1, t
+
+
+def test_receptive_field_of_the_paper_stack():
+    model = arzoo.build_model(dict(family="wavenet", num_stacks=2, layers_per_stack=10,
+                                   residual_channels=2, gate_channels=2, skip_channels=2,
+                                   output_channels=2))
+    assert model.dilations == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] * 2
+    # Input convolution (2 taps) + 2 x (1 + 2 + ... + 512) + 1.
+    assert model.receptive_field == 2 + 2 * 1023
+
+
+def all_sequences(num_levels, length):
+    return np.array(list(itertools.product(range(num_levels), repeat=length)), np.int32)
+
+
+def repeat_rows(condition, n):
+    if condition is None:
+        return None
+    if isinstance(condition, dict):
+        return {k: np.repeat(v, n, axis=0) for k, v in condition.items()}
+    return np.repeat(condition, n, axis=0)
+
+
+@pytest.mark.parametrize(
+    "variant,levels,length",
+    [("plain", 3, 5), ("speaker", 3, 4), ("local_transposed", 3, 4), ("mixture", 4, 3),
+     ("scalar_input", 3, 4)],
+)
+def test_normalization(variant, levels, length):
+    model = test_case.build_tiny("wavenet", **dict(VARIANTS[variant], num_levels=levels))
+    x = all_sequences(levels, length)
+    for seed in range(2 if model.is_conditional else 1):
+        condition = repeat_rows(random_condition(model, 1, length, seed=seed), len(x))
+        total = np.exp(model.log_prob(x, condition).numpy().astype(np.float64)).sum()
+        assert abs(total - 1.0) < 1e-4, total
+
+
+def test_bernoulli_head_normalizes():
+    model = test_case.build_tiny("wavenet", num_levels=2, likelihood="bernoulli")
+    x = all_sequences(2, 8)
+    assert abs(np.exp(model.log_prob(x).numpy().astype(np.float64)).sum() - 1.0) < 1e-4
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_step_params_match_the_network(variant):
+    model = make(variant)
+    x = random_audio(model, 2, seed=3)
+    condition = random_condition(model, 2, seed=3)
+    full = model(x, condition).numpy()
+    state = model.initial_state(2, condition)
+    previous = tf.zeros([2, 1], tf.int32)
+    total = np.zeros(2)
+    for t in range(x.shape[1]):
+        params_t, state = model.step(previous, state, condition)
+        np.testing.assert_allclose(params_t, full[:, t], rtol=1e-5, atol=1e-5, err_msg=f"step {t}")
+        previous = x[:, t : t + 1]
+        total += model.head.step_log_prob(params_t, previous).numpy()
+    np.testing.assert_allclose(total, model.log_prob(x, condition), rtol=1e-5, atol=1e-4)
+    conditionals = model.conditional_log_probs(x, condition).numpy()
+    assert conditionals.shape == x.shape
+
+
+@pytest.mark.parametrize("variant", ["plain", "speaker", "local_repeat", "both", "mixture"])
+def test_sampling(variant):
+    model = make(variant)
+    condition = random_condition(model, 4)
+    first = model.sample(4, seed=7, condition=condition).numpy()
+    assert first.dtype == np.int32 and first.shape == (4, model.sample_length)
+    assert first.min() >= 0 and first.max() < model.num_levels
+    np.testing.assert_array_equal(model.sample(4, seed=7, condition=condition), first)
+    assert not np.array_equal(model.sample(4, seed=8, condition=condition), first)
+    seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(7), 4)
+    alone = model.sample(seeds=seeds[2:], condition=rows(condition, 2))
+    np.testing.assert_array_equal(alone, first[2:])
+    naive = model.sample(4, seed=7, condition=condition, method="naive").numpy()
+    np.testing.assert_array_equal(naive, first)
+    # Without XLA the queues are written by another op: same samples.
+    model.jit_sampling = False
+    model._compiled.clear()
+    np.testing.assert_array_equal(model.sample(4, seed=7, condition=condition), first)
+
+
+def test_conditioning_changes_samples_and_likelihoods():
+    model = make("both", seed=4)
+    x = random_audio(model, 2)
+    condition = random_condition(model, 2)
+    other = dict(condition, speaker=1 - condition["speaker"])
+    assert not np.allclose(model.log_prob(x, condition), model.log_prob(x, other))
+    shifted = dict(condition, features=condition["features"] + 1.0)
+    assert not np.allclose(model.log_prob(x, condition), model.log_prob(x, shifted))
+
+
+def test_sample_length_follows_the_features():
+    model = make("local_repeat")
+    features = np.zeros((1, 5, 2), np.float32)
+    assert model.sample(1, seed=0, condition=features).shape == (1, 5 * model.hop_length)
+    assert model.sample(1, seed=0, condition=features, length=7).shape == (1, 7)
+
+
+def test_temperature_sharpens():
+    model = make("plain", seed=2)
+    # Spread the logits of the untrained model apart, then near zero
+    # temperature every step takes its most likely level.
+    model.output_params.kernel.assign(model.output_params.kernel * 100.0)
+    model.output_params.bias.assign(np.random.default_rng(0).normal(size=[model.num_levels]) * 10.0)
+    cold = model.sample(2, seed=1, temperature=1e-4).numpy()
+    state = model.initial_state(2)
+    previous = tf.zeros([2, 1], tf.int32)
+    for t in range(cold.shape[1]):
+        params_t, state = model.step(previous, state)
+        np.testing.assert_array_equal(cold[:, t], np.argmax(params_t, axis=-1))
+        previous = cold[:, t : t + 1]
+
+
+@pytest.mark.parametrize("variant", ["plain", "both"])
+def test_completion_continues_a_prefix(variant):
+    model = make(variant)
+    x = random_audio(model, 2, seed=5)
+    known = np.zeros_like(x)
+    known[:, :5] = 1
+    condition = random_condition(model, 2)
+    cached = model.complete(x, known, seed=3, condition=condition).numpy()
+    naive = model.complete(x, known, seed=3, condition=condition, method="naive").numpy()
+    np.testing.assert_array_equal(cached, naive)
+    np.testing.assert_array_equal(cached[:, :5], x[:, :5])
+
+
+@pytest.mark.parametrize("variant", ["both", "mixture"])
+def test_variables_tracked(variant):
+    model = make(variant)
+    x = random_audio(model, 2)
+    condition = random_condition(model, 2)
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_mean(model.log_prob(x, condition))
+    grads = tape.gradient(loss, model.trainable_variables)
+    idle = [v.path for v, g in zip(model.trainable_variables, grads) if g is None]
+    assert not idle, idle
+    used = {id(v) for v in tape.watched_variables()}
+    tracked = {id(v) for v in model.trainable_variables} | {id(v.value) for v in model.trainable_variables}
+    assert used <= tracked
+
+
+def test_config_round_trip():
+    model = make("both")
+    clone = type(model).from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    x = random_audio(model, 2)
+    condition = random_condition(model, 2)
+    np.testing.assert_allclose(clone.log_prob(x, condition), model.log_prob(x, condition), rtol=1e-6)
+
+
+LOAD_SCRIPT = """
+import json, sys
+import numpy as np
+import keras
+import arzoo
+keras.utils.set_random_seed(987)
+model = keras.models.load_model(sys.argv[1], safe_mode=True)
+data = np.load(sys.argv[2])
+condition = {k: data[k] for k in ("speaker", "features") if k in data.files} or None
+print("RESULT " + json.dumps(model.log_prob(data["x"], condition).numpy().tolist()))
+"""
+
+
+@pytest.mark.slow
+def test_keras_round_trip_in_fresh_process(tmp_path):
+    model = make("both")
+    path = str(tmp_path / "wavenet.keras")
+    model.save(path)
+    x = random_audio(model, 3)
+    condition = random_condition(model, 3)
+    np.savez(tmp_path / "inputs.npz", x=x, **condition)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    proc = subprocess.run(
+        [sys.executable, "-c", LOAD_SCRIPT, path, str(tmp_path / "inputs.npz")],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")][-1]
+    np.testing.assert_allclose(json.loads(line[7:]), model.log_prob(x, condition), rtol=1e-6, atol=1e-5)
+
+
+# ----- bad input ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def both():
+    return make("both")
+
+
+def test_stereo_is_refused(both):
+    x = np.zeros((1, 12, 2), np.int32)
+    with pytest.raises(ValueError, match=r"mono audio levels of shape \[batch, time\].*\(1, 12, 2\)"):
+        both.log_prob(x, random_condition(both, 1))
+
+
+def test_empty_audio_is_refused(both):
+    with pytest.raises(ValueError, match="empty"):
+        both.log_prob(np.zeros((1, 0), np.int32), random_condition(both, 1))
+
+
+def test_levels_out_of_range(both):
+    x = random_audio(both, 1)
+    x[0, 3] = 3
+    with pytest.raises(ValueError, match=r"values in \[0, 3\] but levels must lie in \[0, 3\)"):
+        both.log_prob(x, random_condition(both, 1))
+
+
+def test_unknown_speaker(both):
+    condition = random_condition(both, 1)
+    condition["speaker"] = np.array([5], np.int32)
+    with pytest.raises(ValueError, match=r"Unknown speaker id 5.*0 \.\.\. 1"):
+        both.log_prob(random_audio(both, 1), condition)
+
+
+def test_missing_and_unknown_condition(both):
+    with pytest.raises(ValueError, match="speaker id and local features"):
+        both.log_prob(random_audio(both, 1), np.zeros([1], np.int32))
+    with pytest.raises(ValueError, match=r"Unknown condition keys \['mel'\]"):
+        both.log_prob(random_audio(both, 1), {"mel": np.zeros([1, 3, 3])})
+    with pytest.raises(ValueError, match="unconditional"):
+        make("plain").log_prob(random_audio(both, 1), np.zeros([1], np.int32))
+
+
+def test_features_too_short_or_wrong_width(both):
+    condition = random_condition(both, 1)
+    with pytest.raises(ValueError, match=r"features have 3 frames.*12 samples.*but 20 samples"):
+        both.sample(1, seed=0, condition=condition, length=20)
+    with pytest.raises(ValueError, match=r"features must have shape \[batch, frames, 3\]"):
+        both.log_prob(random_audio(both, 1), dict(condition, features=np.zeros((1, 3, 2), np.float32)))
+
+
+def test_bad_temperature_and_method(both):
+    condition = random_condition(both, 1)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        both.sample(1, seed=0, condition=condition, temperature=0.0)
+    with pytest.raises(ValueError, match="Unknown sampling method 'fast'"):
+        both.sample(1, seed=0, condition=condition, method="fast")
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="upsampling='linear'"):
+        arzoo.build_model(dict(family="wavenet", upsampling="linear"))
+    with pytest.raises(ValueError, match="dilations entries must be an integer >= 1"):
+        arzoo.build_model(dict(family="wavenet", dilations=[1, 0]))
+    keras.backend.clear_session()
