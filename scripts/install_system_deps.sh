@@ -2,7 +2,10 @@
 # Debian packages arzoo's offline data needs. Installs only what is missing;
 # without root or apt-get it says what to install and carries on.
 set -u
-packages=(dataset-fashion-mnist)
+# dataset-fashion-mnist: Fashion-MNIST IDX files (fashion_mnist_local).
+# festival + festvox-* voices, espeak-ng: the synthetic speech corpus
+# (arzoo.data.speech_corpus).
+packages=(dataset-fashion-mnist festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts espeak-ng)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -21,4 +24,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing Debian packages: ${missing[*]}" >&2
 $sudo apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
-  || echo "warning: could not install ${missing[*]}; tests that read Fashion-MNIST offline will fail." >&2
+  || echo "warning: could not install ${missing[*]}; tests that read Fashion-MNIST or the speech corpus offline will fail." >&2

@@ -170,13 +170,25 @@ def prepare(source):
             download_config=tfds.download.DownloadConfig(try_download_gcs=False)
         )
         return
+    download_catalogue(builder, source.name, _IMAGE_ALTERNATIVES)
+
+
+def download_catalogue(builder, name, alternatives):
+    """`builder.download_and_prepare()` for a TFDS catalogue dataset, failing fast offline.
+
+    Args:
+      builder: the catalogue builder.
+      name: the name asked for, for the message.
+      alternatives: what to use offline instead, completing "Without network
+        access, ..." in the `DatasetUnavailableError` message.
+    """
     reason = network_unreachable_reason()
     if reason is not None:
-        raise DatasetUnavailableError(_unavailable_message(source.name, reason))
+        raise DatasetUnavailableError(_unavailable_message(name, reason, alternatives))
     try:
         builder.download_and_prepare()
     except (OSError, tfds.download.DownloadError) as err:
-        raise DatasetUnavailableError(_unavailable_message(source.name, repr(err))) from err
+        raise DatasetUnavailableError(_unavailable_message(name, repr(err), alternatives)) from err
 
 
 def is_prepared(builder):
@@ -184,12 +196,17 @@ def is_prepared(builder):
     return builder.data_path.exists() and builder.is_prepared()
 
 
-def _unavailable_message(name, reason):
+_IMAGE_ALTERNATIVES = (
+    f"use an offline dataset: {', '.join(OFFLINE_NAMES)} "
+    "(fashion_mnist_local needs `sudo apt-get install dataset-fashion-mnist`)"
+)
+
+
+def _unavailable_message(name, reason, alternatives):
     return (
         f"Could not download TFDS dataset {name!r} ({reason}). Without network "
-        f"access, use an offline dataset: {', '.join(OFFLINE_NAMES)} "
-        "(fashion_mnist_local needs `sudo apt-get install dataset-fashion-mnist`), "
-        "or prepare the dataset on a connected machine and copy its data_dir."
+        f"access, {alternatives}, or prepare the dataset on a connected machine "
+        "and copy its data_dir."
     )
 
 

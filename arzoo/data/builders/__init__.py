@@ -1,4 +1,8 @@
-"""TFDS builders for the offline datasets (data already on the machine)."""
+"""TFDS builders for the offline datasets (data already on the machine).
+
+`OFFLINE_BUILDERS` holds the image builders (read by arzoo.data.sources),
+`AUDIO_BUILDERS` the audio ones (read by arzoo.data.audio_load).
+"""
 
 from arzoo.data.builders.digits import Digits
 from arzoo.data.builders.fashion_mnist_local import FashionMnistLocal
@@ -7,6 +11,7 @@ from arzoo.data.builders.image_folder import (
     ImageFolderConfig,
     image_folder_config,
 )
+from arzoo.data.builders.wav_folder import WavFolder, WavFolderConfig, wav_folder_config
 
 OFFLINE_BUILDERS = {
     "digits": Digits,
@@ -14,11 +19,17 @@ OFFLINE_BUILDERS = {
     "image_folder": ImageFolder,
 }
 
+AUDIO_BUILDERS = {"wav_folder": WavFolder}
+
 __all__ = [
+    "AUDIO_BUILDERS",
     "Digits",
     "FashionMnistLocal",
     "ImageFolder",
     "ImageFolderConfig",
     "OFFLINE_BUILDERS",
+    "WavFolder",
+    "WavFolderConfig",
     "image_folder_config",
+    "wav_folder_config",
 ]
