@@ -423,7 +423,10 @@ class WaveNet(keras.Model):
         def advance(queue, dilation, value):
             # Taps of times t - (K-1)d ... t - d (oldest first), then value at t.
             length = k * dilation
-            taps = tf.gather(queue, (t + tf.range(-k, 0) * dilation) % length, axis=1)
+            if k == 1:  # one slice is cheaper than a gather
+                taps = tf.slice(queue, tf.stack([0, t % length, 0]), [-1, 1, -1])
+            else:
+                taps = tf.gather(queue, (t + tf.range(-k, 0) * dilation) % length, axis=1)
             taps = tf.concat([taps, value[:, None]], axis=1)
             return taps, caches.write_at(queue, t % length, value, in_place=in_place)
 
