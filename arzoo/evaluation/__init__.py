@@ -8,6 +8,7 @@ from arzoo.evaluation.causality import (
     random_inputs,
     sequence_dependency_maps,
 )
+from arzoo.evaluation.speaker_id import SpeakerIdentification, identify_speakers
 from arzoo.evaluation.likelihood import (
     LikelihoodReport,
     evaluate_log_likelihood,
@@ -17,6 +18,8 @@ from arzoo.evaluation.likelihood import (
 
 __all__ = [
     "LikelihoodReport",
+    "SpeakerIdentification",
+    "identify_speakers",
     "audit_position",
     "audit_receptive_field",
     "causality_violations",

@@ -15,6 +15,9 @@ class WaveNetBlock(keras.layers.Layer):
     global condition (a speaker embedding, the same at every time step) and /
     or the local condition (features upsampled to the sample rate), each
     projected by a 1x1 convolution without bias and added before the gate.
+    The projections start at zero, so a conditional model starts out as the
+    unconditional one and the conditions add no noise to early training
+    (their gradients are not zero: the conditions are).
     The residual and skip 1x1 convolutions read the same z, so they are one
     1x1 convolution with R + S outputs (the last block of a stack has no
     residual output: nothing reads it).
@@ -67,12 +70,16 @@ class WaveNetBlock(keras.layers.Layer):
         )
         self.gate = GatedActivation(name="gate")
         self.global_projection = (
-            keras.layers.Dense(2 * self.gate_channels, use_bias=False, name="global_projection")
+            keras.layers.Dense(
+                2 * self.gate_channels, use_bias=False, kernel_initializer="zeros", name="global_projection"
+            )
             if self.global_channels
             else None
         )
         self.local_projection = (
-            keras.layers.Dense(2 * self.gate_channels, use_bias=False, name="local_projection")
+            keras.layers.Dense(
+                2 * self.gate_channels, use_bias=False, kernel_initializer="zeros", name="local_projection"
+            )
             if self.local_channels
             else None
         )

@@ -6,6 +6,7 @@ from arzoo.likelihoods.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
 from arzoo.likelihoods.head import LikelihoodHead
+from arzoo.likelihoods.linear_pcm import linear_decode, linear_encode
 from arzoo.likelihoods.mu_law import mu_law_decode, mu_law_encode
 
 LIKELIHOODS = ("bernoulli", "categorical", "logistic_mixture")
@@ -34,6 +35,8 @@ __all__ = [
     "DiscretizedLogisticMixture",
     "LikelihoodHead",
     "LIKELIHOODS",
+    "linear_decode",
+    "linear_encode",
     "make_head",
     "mu_law_decode",
     "mu_law_encode",

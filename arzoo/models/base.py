@@ -228,6 +228,14 @@ class AutoregressiveImageModel(keras.Model):
         params = self(x, condition)
         return self.head.conditional_log_probs(params, x)
 
+    def teacher_forced_log_probs(self, x, condition=None, training=False):
+        """`conditional_log_probs` without the input checks, for training graphs."""
+        return self.head.conditional_log_probs(self(x, condition, training=training), x)
+
+    def inputs_from_batch(self, batch):
+        """(x, condition) from a training batch `{"image", "label"}`."""
+        return batch["image"], (batch["label"] if self.num_classes is not None else None)
+
     def log_prob(self, x, condition=None):
         """Exact log p(x) in nats, `[B]`."""
         return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=[1, 2, 3])

@@ -5,12 +5,20 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.layers import CausalConv1D, WaveNetBlock
-from arzoo.likelihoods import LIKELIHOODS, make_head
+from arzoo.likelihoods import (
+    LIKELIHOODS,
+    linear_decode,
+    linear_encode,
+    make_head,
+    mu_law_decode,
+    mu_law_encode,
+)
 from arzoo.models.base import SAMPLING_METHODS, int_at_least, resolve_seeds
 from arzoo.models.registry import register_model
 from arzoo.sampling import caches
 
 UPSAMPLINGS = ("repeat", "transposed")
+COMPANDINGS = ("mu_law", "linear")
 INPUT_ENCODINGS = ("one_hot", "scalar")
 CONDITION_KEYS = ("speaker", "features")
 
@@ -57,6 +65,9 @@ class WaveNet(keras.Model):
       sample_length: samples `sample()` draws when not told otherwise.
       input_encoding: "one_hot" (default up to 256 levels) or "scalar" (levels
         scaled to [-1, 1]; default above 256 levels).
+      companding: how float audio becomes levels: "mu_law" (default up to 256
+        levels) or "linear" (PCM; default above 256 levels). See
+        `encode_audio` / `decode_audio`.
 
     Example:
     >>> model = WaveNet(num_levels=8, dilations=[1, 2], residual_channels=4,
@@ -98,6 +109,7 @@ class WaveNet(keras.Model):
         sample_rate=16000,
         sample_length=16000,
         input_encoding=None,
+        companding=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -132,6 +144,11 @@ class WaveNet(keras.Model):
         if input_encoding not in INPUT_ENCODINGS:
             raise ValueError(f"input_encoding={input_encoding!r}; allowed: {', '.join(INPUT_ENCODINGS)}.")
         self.input_encoding = input_encoding
+        if companding is None:
+            companding = "mu_law" if self.num_levels <= 256 else "linear"
+        if companding not in COMPANDINGS:
+            raise ValueError(f"companding={companding!r}; allowed: {', '.join(COMPANDINGS)}.")
+        self.companding = companding
         self.head = make_head(likelihood, 1, self.num_levels, self.num_mixtures)
         self.input_channels = self.num_levels if input_encoding == "one_hot" else 1
 
@@ -178,6 +195,16 @@ class WaveNet(keras.Model):
     @property
     def is_conditional(self):
         return self.num_speakers is not None or self.local_channels is not None
+
+    def encode_audio(self, audio):
+        """Float audio in [-1, 1] -> levels, by the model's companding."""
+        encode = mu_law_encode if self.companding == "mu_law" else linear_encode
+        return encode(audio, self.num_levels)
+
+    def decode_audio(self, levels):
+        """Levels -> float audio in [-1, 1] (bin centres)."""
+        decode = mu_law_decode if self.companding == "mu_law" else linear_decode
+        return decode(levels, self.num_levels)
 
     def sampling_order(self, length=None):
         """`[T]` int32: time order (step t draws sample t)."""
@@ -370,8 +397,12 @@ class WaveNet(keras.Model):
         """log p(x_t | x_<t) in nats, `[B, T]`."""
         x = self.check_audio_levels(x)
         condition = self.join_condition(*self.split_condition(condition, int(x.shape[1])))
-        params = self(x, condition)
-        return self.head.conditional_log_probs(params, x[..., None])[..., 0]
+        return self.teacher_forced_log_probs(x, condition)
+
+    def teacher_forced_log_probs(self, x, condition=None, training=False):
+        """`conditional_log_probs` without the input checks, for training graphs."""
+        params = self(x, condition, training=training)
+        return self.head.conditional_log_probs(params, tf.cast(x, tf.int32)[..., None])[..., 0]
 
     def log_prob(self, x, condition=None):
         """Exact log p(x) in nats, `[B]`."""
@@ -532,5 +563,6 @@ class WaveNet(keras.Model):
             sample_rate=self.sample_rate,
             sample_length=self.sample_length,
             input_encoding=self.input_encoding,
+            companding=self.companding,
         )
         return config

@@ -5,7 +5,8 @@ batches them at `global_batch / num_replicas_in_sync`, so one step consumes
 exactly one global batch across all replicas.
 """
 
-from arzoo.data import load_dataset, make_input_pipeline
+from arzoo.data import load_audio_dataset, load_dataset, make_input_pipeline
+from arzoo.data.audio_pipeline import audio_clips
 
 
 def load_split(data, split, num_levels):
@@ -23,9 +24,40 @@ def load_split(data, split, num_levels):
     )
 
 
+def load_model_split(data, split, model, training=False):
+    """The unbatched examples of one split, in the form `model` trains on:
+    `{"image", "label"}` for image models; for audio models clips of
+    `data.clip_length` levels with speaker ids and, for local conditioning,
+    log-mel features (random clips when `training`, else each recording's start).
+    """
+    if model.modality == "image":
+        return load_split(data, split, model.num_levels)
+    if data.clip_length is None:
+        raise ValueError(
+            "An audio model trains on clips: set data.clip_length (samples per clip, "
+            f"e.g. {model.sample_rate // 2} for half a second at {model.sample_rate} Hz)."
+        )
+    recordings = load_audio_dataset(
+        data.dataset, split, model.sample_rate, data_dir=data.data_dir, wav_folder=data.wav_folder
+    )
+    return audio_clips(
+        recordings,
+        clip_length=data.clip_length,
+        encode=model.encode_audio,
+        sample_rate=model.sample_rate,
+        hop_length=model.hop_length,
+        num_mels=model.local_channels,
+        frame_length=data.feature_frame_length,
+        seed=data.shuffle_seed,
+        random_crop=training,
+    )
+
+
 def check_element_spec(dataset, model, name="dataset"):
     """A ValueError unless `dataset` yields `{"image": [H, W, C], "label"}` fitting `model`."""
     spec = dataset.element_spec
+    if model.modality == "audio":
+        return _check_audio_spec(spec, model, name)
     if not isinstance(spec, dict) or "image" not in spec:
         raise ValueError(
             f"The {name} must yield dicts with an 'image' key (and 'label'), got {spec}."
@@ -42,6 +74,23 @@ def check_element_spec(dataset, model, name="dataset"):
             f"The model is class-conditional (num_classes={model.num_classes}) but the "
             f"{name} has no 'label'."
         )
+
+
+def _check_audio_spec(spec, model, name):
+    if not isinstance(spec, dict) or "audio" not in spec or spec["audio"].shape.rank != 1:
+        raise ValueError(
+            f"The {name} must yield dicts with 'audio' (int32 levels [T]), 'speaker' "
+            f"and, for local conditioning, 'features'; got {spec}."
+        )
+    if model.num_speakers and "speaker" not in spec:
+        raise ValueError(f"The model is conditioned on speakers but the {name} has no 'speaker'.")
+    if model.local_channels:
+        features = spec.get("features")
+        if features is None or features.shape.rank != 2 or features.shape[-1] != model.local_channels:
+            raise ValueError(
+                f"The model takes local features [frames, {model.local_channels}] but the {name} "
+                f"yields {features}."
+            )
 
 
 def per_replica_batch_size(global_batch_size, num_replicas):

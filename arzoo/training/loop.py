@@ -99,7 +99,7 @@ def _validated(config):
 
 
 def _check_trainable(model):
-    if model.condition_shape is not None:
+    if getattr(model, "condition_shape", None) is not None:
         raise ValueError(
             f"train() feeds class labels as the condition; a model with "
             f"condition_shape={list(model.condition_shape)} needs a dataset of "
@@ -185,7 +185,7 @@ def _build(strategy, config):
 def _make_evaluator(model, data, test_dataset=None):
     """() -> mean test bits/dim, on `test_dataset` or the config's test split."""
     if test_dataset is None:
-        test_dataset = input_pipeline.load_split(data, data.test_split, model.num_levels)
+        test_dataset = input_pipeline.load_model_split(data, data.test_split, model)
     elif callable(test_dataset):
         test_dataset = test_dataset()
     input_pipeline.check_element_spec(test_dataset, model, "test dataset")
@@ -284,7 +284,7 @@ def train(
     start_step = current = int(step.numpy())
 
     if train_dataset is None:
-        source_fn = lambda: input_pipeline.load_split(data, data.train_split, model.num_levels)  # noqa: E731
+        source_fn = lambda: input_pipeline.load_model_split(data, data.train_split, model, training=True)  # noqa: E731
     elif callable(train_dataset):
         source_fn = train_dataset
     else:
@@ -333,7 +333,7 @@ def train(
             if scalars:
                 write_scalars(writer, current, scalars)
             if chief and training.sample_every and current % training.sample_every == 0:
-                write_samples(writer, current, model, training.num_samples, training.seed)
+                write_samples(writer, current, model, training.num_samples, training.seed, output_dir)
             if current % training.checkpoint_every == 0 and not at_end:
                 checkpointer.save(current)
         bar.close()

@@ -14,25 +14,14 @@ import numpy as np
 import tensorflow as tf
 
 
-def num_dims(model):
-    """D, the number of sub-pixels of one image of `model`."""
-    return int(np.prod(model.image_shape))
-
-
-def batch_condition(model, batch):
-    """The condition to pass for a `{"image", "label"}` batch: labels for a
-    class-conditional model, None for an unconditional one."""
-    return batch["label"] if model.num_classes is not None else None
-
-
 def per_example_bits_per_dim(model, batch, training=False):
-    """`[B]` bits/dim of the images of `batch` under `model`."""
-    image = batch["image"]
-    condition = batch_condition(model, batch)
-    params = model(image, condition, training=training)
-    log_probs = model.head.conditional_log_probs(params, image)
-    log_prob = tf.reduce_sum(tf.reshape(log_probs, [tf.shape(image)[0], -1]), axis=1)
-    return -log_prob / (num_dims(model) * np.log(2.0))
+    """`[B]` bits/dim of the examples of `batch` under `model` (bits per
+    sample for audio)."""
+    x, condition = model.inputs_from_batch(batch)
+    log_probs = model.teacher_forced_log_probs(x, condition, training=training)
+    flat = tf.reshape(log_probs, [tf.shape(log_probs)[0], -1])
+    dims = tf.cast(tf.shape(flat)[1], tf.float32)
+    return -tf.reduce_sum(flat, axis=1) / (dims * np.log(2.0))
 
 
 class DatasetBitsPerDim:

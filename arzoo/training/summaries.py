@@ -76,8 +76,11 @@ def sample_condition(model, num_samples):
     return np.arange(num_samples, dtype=np.int32) % model.num_classes
 
 
-def write_samples(writer, step, model, num_samples, seed):
-    """Draw `num_samples` images (seed `[seed, step]`) and log them as a grid."""
+def write_samples(writer, step, model, num_samples, seed, output_dir=None):
+    """Draw `num_samples` images (seed `[seed, step]`) and log them as a grid;
+    audio models write WAV files to `<output_dir>/samples/` instead."""
+    if model.modality == "audio":
+        return write_audio_samples(output_dir, step, model, num_samples, seed)
     samples = model.sample(
         num_samples, seed=[int(seed), int(step)], condition=sample_condition(model, num_samples)
     )
@@ -86,3 +89,25 @@ def write_samples(writer, step, model, num_samples, seed):
         image_summary("samples", grid, int(step))
     writer.flush()
     return grid
+
+
+def write_audio_samples(output_dir, step, model, num_samples, seed):
+    """`<output_dir>/samples/step<step>_<i>.wav`: unconditional models and
+    speaker models (speaker i mod num_speakers); models that need local
+    features have none to draw from here and write nothing."""
+    from arzoo.data.audio import write_wav
+
+    if model.local_channels or output_dir is None:
+        return []
+    condition = None
+    if model.num_speakers:
+        condition = np.arange(num_samples, dtype=np.int32) % model.num_speakers
+    levels = model.sample(num_samples, seed=[int(seed), int(step)], condition=condition)
+    audio = np.clip(np.asarray(model.decode_audio(levels)), -1.0, 1.0)
+    folder = os.path.join(output_dir, "samples")
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i, clip in enumerate(audio):
+        paths.append(os.path.join(folder, f"step{int(step)}_{i}.wav"))
+        write_wav(paths[-1], clip, model.sample_rate)
+    return paths

@@ -30,7 +30,19 @@ VARIANTS = {
 
 
 def make(variant, seed=0):
-    return test_case.build_tiny("wavenet", seed=seed, **VARIANTS[variant])
+    model = test_case.build_tiny("wavenet", seed=seed, **VARIANTS[variant])
+    randomize_condition_projections(model, seed)
+    return model
+
+
+def randomize_condition_projections(model, seed=0):
+    """The condition projections start at zero (a fresh conditional model
+    ignores its conditions); give them weights so the tests exercise them."""
+    rng = np.random.default_rng(seed)
+    for block in model.blocks:
+        for layer in (block.global_projection, block.local_projection):
+            if layer is not None:
+                layer.kernel.assign(rng.normal(scale=0.5, size=layer.kernel.shape))
 
 
 def random_audio(model, batch, length=None, seed=0):
@@ -102,6 +114,7 @@ def repeat_rows(condition, n):
 )
 def test_normalization(variant, levels, length):
     model = test_case.build_tiny("wavenet", **dict(VARIANTS[variant], num_levels=levels))
+    randomize_condition_projections(model)
     x = all_sequences(levels, length)
     for seed in range(2 if model.is_conditional else 1):
         condition = repeat_rows(random_condition(model, 1, length, seed=seed), len(x))
@@ -154,7 +167,15 @@ def test_sampling(variant):
     np.testing.assert_array_equal(model.sample(4, seed=7, condition=condition), first)
 
 
-def test_conditioning_changes_samples_and_likelihoods():
+def test_a_fresh_model_ignores_its_conditions():
+    model = test_case.build_tiny("wavenet", **VARIANTS["both"])
+    x = random_audio(model, 2)
+    condition = random_condition(model, 2)
+    other = {"speaker": 1 - condition["speaker"], "features": condition["features"] + 1.0}
+    np.testing.assert_array_equal(model.log_prob(x, condition), model.log_prob(x, other))
+
+
+def test_conditioning_changes_likelihoods():
     model = make("both", seed=4)
     x = random_audio(model, 2)
     condition = random_condition(model, 2)
