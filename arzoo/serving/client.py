@@ -2,8 +2,9 @@
 
 It uses only the public TF Serving API (PredictionService, ModelService), so
 it works the same against `arzoo serve` and the real `tensorflow_model_server`.
-Every array goes out with the dtype the signatures declare (levels, labels and
-seeds int32; temperatures and real conditions float32).
+Every array goes out with the dtype the signatures declare (levels, labels,
+speaker ids, lengths and seeds int32; temperatures, real conditions and
+features float32).
 
 Example:
 
@@ -13,6 +14,11 @@ Example:
         client.log_prob(images)["bits_per_dim"]       # [16]
         for values in client.stream(seeds):           # one [16, V] array per step
             ...
+        client.model_info()["num_levels"]
+
+    with Client("localhost:8500", "wavenet") as client:
+        levels, audio = client.sample_audio(row_seeds(0, 4), length=16000)  # [4, 16000] each
+        client.log_prob(levels)["bits_per_sample"]    # [4]
 """
 
 import grpc
@@ -27,6 +33,7 @@ from tensorflow_serving.apis import (
 )
 
 STATE_PREFIX = "state_"
+METADATA_SIGNATURE = "metadata"
 SIGNATURE_DEF_FIELD = "signature_def"
 DEFAULT_TIMEOUT_SECONDS = 120.0
 _CHANNEL_OPTIONS = [
@@ -74,6 +81,19 @@ def _condition(condition):
     return array.astype(np.int32 if array.dtype.kind in "iub" else np.float32)
 
 
+def _condition_inputs(condition=None, speaker=None, features=None):
+    """The conditioning inputs of a request: `condition` (image models),
+    `speaker` and `features` (audio models); absent ones are left out."""
+    inputs = {}
+    if condition is not None:
+        inputs["condition"] = _condition(condition)
+    if speaker is not None:
+        inputs["speaker"] = _int32("speaker", speaker)
+    if features is not None:
+        inputs["features"] = np.asarray(features, np.float32)
+    return inputs
+
+
 class Client:
     """Calls the signatures of one served model.
 
@@ -95,6 +115,7 @@ class Client:
         self._predictions = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
         self._signature_defs = None
+        self._model_info = None
 
     def close(self):
         self._channel.close()
@@ -170,22 +191,45 @@ class Client:
         names = get_model_status_pb2.ModelVersionStatus.State.Name
         return {row.version: names(row.state) for row in response.model_version_status}
 
+    def model_info(self):
+        """What the export says about its model, from its `metadata` signature:
+        {"modality": "image" or "audio", "num_levels": L, ...} (images:
+        image_shape, num_steps, max_batch_size; audio: sample_rate,
+        hop_length, sample_length, max_length, max_batch_size, num_speakers,
+        local_channels, receptive_field). An export made before `metadata`
+        existed gives what its signatures show: the modality, an image's
+        shape, and "num_levels": None."""
+        if self._model_info is None:
+            signatures = self.signature_defs()
+            modality = "audio" if "audio" in signatures["sample"].outputs else "image"
+            if METADATA_SIGNATURE in signatures:
+                rows = self.predict(METADATA_SIGNATURE, {"seed": np.zeros([1, 2], np.int32)})
+                info = {name: value[0].tolist() for name, value in rows.items()}
+            else:
+                info = {"num_levels": None}
+                if modality == "image":
+                    info["image_shape"] = list(self.sampling_layout()[0])
+            info["modality"] = modality
+            self._model_info = info
+        return dict(self._model_info)
+
     # ----- signatures --------------------------------------------------------
 
-    def log_prob(self, x, condition=None):
-        """{"log_prob": [B] nats, "bits_per_dim": [B]} of int images x."""
-        return self.predict(
-            "log_prob", {"x": _int32("x", x), "condition": _condition(condition)}
-        )
+    def log_prob(self, x, condition=None, speaker=None, features=None):
+        """Exact log-likelihoods of int levels x: images `[B, H, W, C]` give
+        {"log_prob": [B] nats, "bits_per_dim": [B]}, audio `[B, T]` gives
+        {"log_prob": [B] nats, "bits_per_sample": [B]}."""
+        inputs = {"x": _int32("x", x), **_condition_inputs(condition, speaker, features)}
+        return self.predict("log_prob", inputs)
 
-    def _sampling_inputs(self, seeds, temperature, condition):
+    def _sampling_inputs(self, seeds, temperature, condition=None, speaker=None, features=None):
         seeds = _int32("seeds", seeds)
         if seeds.ndim != 2 or seeds.shape[1] != 2:
             raise ValueError(f"seeds must have shape [batch, 2], got {seeds.shape}.")
         temperature = np.broadcast_to(
             np.asarray(temperature, np.float32), seeds.shape[:1]
         ).copy()
-        return {"seed": seeds, "temperature": temperature, "condition": _condition(condition)}
+        return {"seed": seeds, "temperature": temperature, **_condition_inputs(condition, speaker, features)}
 
     def sample(self, seeds, temperature=1.0, condition=None):
         """`[B, H, W, C]` int32 samples, row b drawn from `seeds[b]` alone."""
@@ -198,16 +242,18 @@ class Client:
         inputs.update(x=_int32("x", x), known_mask=_int32("known_mask", known_mask))
         return self.predict("complete", inputs)["samples"]
 
-    def initial_state(self, seeds, condition=None):
+    def initial_state(self, seeds, condition=None, speaker=None, features=None):
         """{"state_<name>": array}, the state before step 0."""
         seeds = _int32("seeds", seeds)
-        return self.predict("initial_state", {"seed": seeds, "condition": _condition(condition)})
+        return self.predict(
+            "initial_state", {"seed": seeds, **_condition_inputs(condition, speaker, features)}
+        )
 
-    def step(self, inputs_t, state, seeds, temperature=1.0, condition=None):
+    def step(self, inputs_t, state, seeds, temperature=1.0, condition=None, speaker=None, features=None):
         """One sampling step: feed the previous values, get `(params, values,
         new_state)`; `values` are drawn from the same per-row uniforms as
         `sample`'s step at this position."""
-        inputs = self._sampling_inputs(seeds, temperature, condition)
+        inputs = self._sampling_inputs(seeds, temperature, condition, speaker, features)
         inputs["inputs_t"] = _int32("inputs_t", inputs_t)
         inputs.update(state)
         outputs = self.predict("step", inputs)
@@ -238,3 +284,59 @@ class Client:
         image_shape, _, _ = self.sampling_layout()
         values = list(self.stream(seeds, temperature, condition))
         return np.stack(values, 1).reshape((len(values[0]),) + image_shape)
+
+    # ----- audio -------------------------------------------------------------
+
+    def _audio_length(self, length, features):
+        """The samples a request draws: set by the features (frames x
+        hop_length) when the model has them, else `length` or the model's
+        sample_length."""
+        info = self.model_info()
+        if features is not None:
+            covered = int(np.shape(features)[1]) * int(info["hop_length"])
+            if length is not None and int(length) != covered:
+                raise ValueError(
+                    f"This model's audio is as long as its features: {np.shape(features)[1]} frames x "
+                    f"hop_length={info['hop_length']} = {covered} samples, but length={length} was given."
+                )
+            return covered
+        if length is None:
+            length = info.get("sample_length")
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)):
+            raise ValueError(f"length must be an integer number of samples, got {length!r}.")
+        return int(length)
+
+    def sample_audio(self, seeds, temperature=1.0, length=None, speaker=None, features=None):
+        """`(levels, audio)`: `[B, T]` int32 levels and the same decoded to
+        float32 in [-1, 1], row b drawn from `seeds[b]` alone. T is `length`
+        (default the model's sample_length), or set by `features`
+        (`[B, frames, local_channels]`, T = frames x hop_length) when the
+        model takes them; `speaker` is `[B]` ids for a multi-speaker model."""
+        inputs = self._sampling_inputs(seeds, temperature, speaker=speaker, features=features)
+        length = self._audio_length(length, features)
+        if "length" in self.signature_defs()["sample"].inputs:
+            inputs["length"] = np.full([len(inputs["seed"])], length, np.int32)
+        outputs = self.predict("sample", inputs)
+        return outputs["samples"], outputs["audio"]
+
+    def complete_audio(self, x, known_mask, seeds, temperature=1.0, speaker=None, features=None):
+        """`(levels, audio)` of `x` `[B, T]` with the samples where
+        `known_mask` is 0 drawn and the others kept (a mask of ones over a
+        prefix continues it)."""
+        inputs = self._sampling_inputs(seeds, temperature, speaker=speaker, features=features)
+        inputs.update(x=_int32("x", x), known_mask=_int32("known_mask", known_mask))
+        outputs = self.predict("complete", inputs)
+        return outputs["samples"], outputs["audio"]
+
+    def stream_audio(self, seeds, temperature=1.0, length=None, speaker=None, features=None):
+        """Yield each sample's `[B]` int32 levels in time order, one `step`
+        request each; stacked along axis 1 they are `sample_audio(...)`'s levels."""
+        seeds = _int32("seeds", seeds)
+        length = self._audio_length(length, features)
+        state = self.initial_state(seeds, speaker=speaker, features=features)
+        previous = np.zeros([len(seeds), 1], np.int32)
+        for _ in range(length):
+            _, previous, state = self.step(
+                previous, state, seeds, temperature, speaker=speaker, features=features
+            )
+            yield previous[:, 0]

@@ -13,7 +13,7 @@ import uuid
 
 import tensorflow as tf
 
-from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, ServingModule
+from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, serving_module_for
 
 KERAS_FILENAME = "model.keras"
 _TEMPORARY_PREFIX = ".incomplete-"
@@ -33,15 +33,17 @@ def _remove_stale_temporaries(model_dir):
             shutil.rmtree(os.path.join(model_dir, entry), ignore_errors=True)
 
 
-def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE):
+def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
     """Export `model` as `<base>/<name>/<version>/` with every signature.
 
     Args:
-      model: an `AutoregressiveImageModel`.
+      model: an arzoo model, image or audio (`model.modality`).
       base: the folder TF Serving's `base_path` points above (`<base>/<name>`).
       name: the served model name (letters, digits, `_ . -`).
       version: integer version; default one more than the highest present.
       max_batch_size: the largest batch any signature accepts.
+      max_length: audio models only: the most samples a request may ask for
+        or send (default ten seconds at the model's sample rate).
 
     Returns:
       The path of the finished version folder.
@@ -50,6 +52,7 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         raise ValueError(
             f"Model name {name!r} is not allowed: use letters, digits, '_', '.' or '-'."
         )
+    module = serving_module_for(model, max_batch_size, max_length)  # bad arguments fail before any folder
     model_dir = os.path.join(os.path.abspath(base), name)
     os.makedirs(model_dir, exist_ok=True)
     _remove_stale_temporaries(model_dir)
@@ -65,7 +68,6 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
     final = os.path.join(model_dir, str(version))
     temporary = os.path.join(model_dir, f"{_TEMPORARY_PREFIX}{version}-{uuid.uuid4().hex}")
     try:
-        module = ServingModule(model, max_batch_size)
         tf.saved_model.save(module, temporary, signatures=module.signatures())
         model.save(os.path.join(temporary, KERAS_FILENAME))
         os.rename(temporary, final)

@@ -1,40 +1,23 @@
-"""TF-Serving-ready signatures of an arzoo model.
+"""TF-Serving-ready signatures: what every modality's export shares.
 
 Every input has a leading batch dimension B (TF Serving's batcher concatenates
 requests along it), every row has its own seed, and each signature validates
-its inputs inside the graph, so bad input is an INVALID_ARGUMENT status, never
-a crash. The whole sampling loop runs inside `sample` and `complete`.
+its inputs inside the graph, so bad input is an INVALID_ARGUMENT status whose
+message names the input, never a crash. The whole sampling loop runs inside
+`sample` and `complete`; `initial_state` / `step` stream the same samples one
+step per request, with the state passed in and out as `state_<path>` tensors.
 
-| signature | inputs | outputs |
-|---|---|---|
-| serving_default, log_prob | x [B,H,W,C] int32 (+ condition) | log_prob [B], bits_per_dim [B] |
-| sample | seed [B,2] int32, temperature [B] float32 (+ condition) | samples [B,H,W,C] int32 |
-| complete | x, known_mask [B,H,W,C] int32, seed, temperature (+ condition) | samples |
-| initial_state | seed [B,2] (+ condition) | state_<name> tensors |
-| step | inputs_t [B,V] int32, seed, temperature, state_<name> (+ condition) | params [B,P], values [B,V] int32, state_<name> |
-
-`condition` is int32 [B] class labels (num_classes models) or float32
-[B] + condition_shape. `step` draws `values` from the same per-row uniforms
-as `sample`, so streaming step by step from `initial_state` reproduces the
-`sample` signature exactly for the same seeds.
+The modalities' signatures: `image_signatures.ImageServingModule` and
+`audio_signatures.AudioServingModule`; `serving_module_for(model)` picks one
+by `model.modality`. Both also export `metadata`: `seed` [B, 2] in (every
+input is batched), the numbers a client needs to read the outputs
+(num_levels, ...) out, one row per seed.
 """
 
-import numpy as np
 import tensorflow as tf
-
-from arzoo.sampling import SAMPLERS
-from arzoo.sampling.seeds import step_uniforms
 
 STATE_PREFIX = "state_"
 DEFAULT_MAX_BATCH_SIZE = 64
-
-
-def _condition_spec(model):
-    if model.num_classes is not None:
-        return tf.TensorSpec([None], tf.int32, name="condition")
-    if model.condition_shape is not None:
-        return tf.TensorSpec([None, *model.condition_shape], tf.float32, name="condition")
-    return None
 
 
 def flatten_state(state):
@@ -61,18 +44,31 @@ def _paths(nest):
     ]
 
 
+def state_specs(template):
+    """`TensorSpec`s named `state_<path>` with a free batch dimension, for a
+    state nest of batch size 1."""
+    return [
+        tf.TensorSpec([None, *t.shape[1:]], t.dtype, name=name)
+        for name, t in flatten_state(template).items()
+    ]
+
+
 class ServingModule(tf.Module):
-    """Holds the model and its exported functions.
+    """What every modality's exported module shares: the model's variables,
+    the batch bound, validation helpers and endpoint wrapping.
+
+    Subclasses implement `signatures()` ({name: concrete function}) and
+    `metadata_values()` ({output name: int or list of ints}).
 
     Args:
-      model: an `AutoregressiveImageModel`.
+      model: an arzoo model.
       max_batch_size: largest B any signature accepts.
     """
 
     def __init__(self, model, max_batch_size=DEFAULT_MAX_BATCH_SIZE):
         super().__init__(name="arzoo_serving")
-        if max_batch_size < 1:
-            raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}.")
+        if isinstance(max_batch_size, bool) or not isinstance(max_batch_size, int) or max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be an integer >= 1, got {max_batch_size!r}.")
         # Track the backing tf.Variables, not the Keras model: Keras variables
         # export copies of themselves, which the TF2 loader matches by object
         # but the TF1 / C++ loader (TF Serving's) never restores, so every
@@ -80,8 +76,14 @@ class ServingModule(tf.Module):
         object.__setattr__(self, "model", model)
         self.model_variables = [v.value for v in model.variables]
         self.max_batch_size = int(max_batch_size)
-        self._condition_spec = _condition_spec(model)
-        self._state_template = model.initial_state(1, model.dummy_condition(1))
+
+    def signatures(self):
+        """{name: concrete function} for `tf.saved_model.save`."""
+        raise NotImplementedError
+
+    def metadata_values(self):
+        """{output name: int or list of ints}: the `metadata` signature's rows."""
+        raise NotImplementedError
 
     # ----- validation --------------------------------------------------------
 
@@ -95,6 +97,8 @@ class ServingModule(tf.Module):
             ),
         ]
         for name, tensor in tensors.items():
+            if tensor is None:
+                continue
             checks.append(
                 tf.debugging.assert_equal(
                     tf.shape(tensor)[0], batch,
@@ -112,24 +116,26 @@ class ServingModule(tf.Module):
             ),
         ]
 
+    def _check_ids(self, name, ids, what, limit_name, limit):
+        """ids in [0, limit): class labels, speaker ids."""
+        return [
+            tf.debugging.assert_non_negative(ids, message=f"input '{name}' has a negative {what}"),
+            tf.debugging.assert_less(
+                ids, limit, message=f"input '{name}' has a {what} >= {limit_name}={limit}",
+            ),
+        ]
+
     def _check_sampling(self, temperature):
         return [
             tf.debugging.assert_all_finite(temperature, "input 'temperature' is not finite"),
             tf.debugging.assert_positive(temperature, message="input 'temperature' must be > 0"),
         ]
 
-    def _check_condition(self, condition):
-        if condition is None:
-            return []
-        if self.model.num_classes is not None:
-            return [
-                tf.debugging.assert_non_negative(condition, message="input 'condition' has a negative label"),
-                tf.debugging.assert_less(
-                    condition, self.model.num_classes,
-                    message=f"input 'condition' has a label >= num_classes={self.model.num_classes}",
-                ),
-            ]
-        return [tf.debugging.assert_all_finite(condition, "input 'condition' is not finite")]
+    def _check_mask(self, known_mask):
+        return [
+            tf.debugging.assert_non_negative(known_mask, message="input 'known_mask' must be 0 or 1"),
+            tf.debugging.assert_less_equal(known_mask, 1, message="input 'known_mask' must be 0 or 1"),
+        ]
 
     def _with_checks(self, checks, fn):
         with tf.control_dependencies(checks):
@@ -137,91 +143,18 @@ class ServingModule(tf.Module):
 
     # ----- endpoints ---------------------------------------------------------
 
-    def _log_prob(self, inputs):
-        x, condition = inputs["x"], inputs.get("condition")
-        model = self.model
-        checks = self._check_batch(tf.shape(x)[0], **({} if condition is None else {"condition": condition}))
-        checks += self._check_levels("x", x) + self._check_condition(condition)
+    def _metadata(self, inputs):
+        seed = inputs["seed"]
+        batch = tf.shape(seed)[0]
 
         def run():
-            conditionals = model.head.conditional_log_probs(model(x, condition), x)
-            log_prob = tf.reduce_sum(conditionals, axis=[1, 2, 3])
-            dims = float(np.prod(model.image_shape))
-            return {"log_prob": log_prob, "bits_per_dim": -log_prob / (dims * np.log(2.0))}
+            rows = {}
+            for name, value in self.metadata_values().items():
+                value = tf.constant(value, tf.int32)
+                rows[name] = tf.tile(value[None], tf.concat([[batch], tf.ones_like(tf.shape(value))], 0))
+            return rows
 
-        return self._with_checks(checks, run)
-
-    def _complete(self, inputs):
-        x, known_mask, condition = inputs["x"], inputs["known_mask"], inputs.get("condition")
-        seed, temperature = inputs["seed"], inputs["temperature"]
-        model = self.model
-        extra = {"x": x, "known_mask": known_mask, "temperature": temperature}
-        if condition is not None:
-            extra["condition"] = condition
-        checks = self._check_batch(tf.shape(seed)[0], **extra)
-        checks += self._check_levels("x", x) + self._check_sampling(temperature)
-        checks += self._check_condition(condition)
-        checks += [
-            tf.debugging.assert_non_negative(known_mask, message="input 'known_mask' must be 0 or 1"),
-            tf.debugging.assert_less_equal(known_mask, 1, message="input 'known_mask' must be 0 or 1"),
-        ]
-
-        def run():
-            known = tf.where(known_mask > 0, x, tf.zeros_like(x))
-            uniforms = step_uniforms(seed, model.num_steps, model.head.num_uniforms)
-            samples = SAMPLERS["cached"](model, uniforms, temperature, condition, known, known_mask)
-            return {"samples": samples}
-
-        return self._with_checks(checks, run)
-
-    def _sample(self, inputs):
-        shape = tf.concat([tf.shape(inputs["seed"])[:1], self.model.image_shape], 0)
-        zeros = tf.zeros(shape, tf.int32)
-        return self._complete(dict(inputs, x=zeros, known_mask=zeros))
-
-    def _initial_state(self, inputs):
-        seed, condition = inputs["seed"], inputs.get("condition")
-        checks = self._check_batch(tf.shape(seed)[0], **({} if condition is None else {"condition": condition}))
-        checks += self._check_condition(condition)
-
-        def run():
-            return flatten_state(self.model.initial_state(tf.shape(seed)[0], condition))
-
-        return self._with_checks(checks, run)
-
-    def _step(self, inputs):
-        inputs_t, seed, temperature = inputs["inputs_t"], inputs["seed"], inputs["temperature"]
-        condition = inputs.get("condition")
-        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
-        model = self.model
-        extra = {"inputs_t": inputs_t, "temperature": temperature}
-        extra.update(state)
-        if condition is not None:
-            extra["condition"] = condition
-        checks = self._check_batch(tf.shape(seed)[0], **extra)
-        checks += self._check_levels("inputs_t", inputs_t) + self._check_sampling(temperature)
-        checks += self._check_condition(condition)
-        position = state[STATE_PREFIX + "position"]
-        checks.append(
-            tf.debugging.assert_less(
-                position, model.num_steps,
-                message=f"state_position must be < num_steps={model.num_steps}: the image is complete",
-            )
-        )
-
-        def run():
-            nest = unflatten_state(self._state_template, state)
-            params_t, new_state = model.step(inputs_t, nest, condition)
-            uniforms = step_uniforms(seed, model.num_steps, model.head.num_uniforms)
-            uniforms_t = tf.gather(uniforms, position, axis=1, batch_dims=1)
-            values = model.head.step_sample(params_t, uniforms_t, temperature)
-            out = {"params": params_t, "values": values}
-            out.update(flatten_state(new_state))
-            return out
-
-        return self._with_checks(checks, run)
-
-    # ----- concrete functions ------------------------------------------------
+        return self._with_checks(self._check_batch(batch), run)
 
     def _endpoint(self, method, specs):
         specs = [spec for spec in specs if spec is not None]
@@ -232,26 +165,27 @@ class ServingModule(tf.Module):
 
         return tf.function(endpoint, input_signature=specs).get_concrete_function()
 
-    def signatures(self):
-        """{name: concrete function} for `tf.saved_model.save`."""
-        model = self.model
-        h, w, c = model.image_shape
-        x = tf.TensorSpec([None, h, w, c], tf.int32, name="x")
-        known_mask = tf.TensorSpec([None, h, w, c], tf.int32, name="known_mask")
-        seed = tf.TensorSpec([None, 2], tf.int32, name="seed")
-        temperature = tf.TensorSpec([None], tf.float32, name="temperature")
-        inputs_t = tf.TensorSpec([None, model.head.values_per_step], tf.int32, name="inputs_t")
-        state = [
-            tf.TensorSpec([None, *t.shape[1:]], t.dtype, name=name)
-            for name, t in flatten_state(self._state_template).items()
-        ]
-        condition = self._condition_spec
-        log_prob = self._endpoint(self._log_prob, [x, condition])
-        return {
-            "serving_default": log_prob,
-            "log_prob": log_prob,
-            "sample": self._endpoint(self._sample, [seed, temperature, condition]),
-            "complete": self._endpoint(self._complete, [x, known_mask, seed, temperature, condition]),
-            "initial_state": self._endpoint(self._initial_state, [seed, condition]),
-            "step": self._endpoint(self._step, [inputs_t, seed, temperature, *state, condition]),
-        }
+    def _metadata_endpoint(self):
+        return self._endpoint(self._metadata, [tf.TensorSpec([None, 2], tf.int32, name="seed")])
+
+
+def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
+    """The `ServingModule` of `model`'s modality.
+
+    Args:
+      model: an arzoo model (`model.modality` "image" or "audio").
+      max_batch_size: largest B any signature accepts.
+      max_length: audio only: the most samples a request may ask for or send
+        (default ten seconds at `model.sample_rate`).
+    """
+    from arzoo.serving.audio_signatures import AudioServingModule
+    from arzoo.serving.image_signatures import ImageServingModule
+
+    modality = getattr(model, "modality", None)
+    if modality == "audio":
+        return AudioServingModule(model, max_batch_size, max_length)
+    if modality == "image":
+        if max_length is not None:
+            raise ValueError(f"max_length applies to audio models only; {type(model).__name__} is an image model.")
+        return ImageServingModule(model, max_batch_size)
+    raise ValueError(f"No serving signatures for modality {modality!r} ({type(model).__name__}); known: image, audio.")

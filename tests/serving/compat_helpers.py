@@ -22,7 +22,11 @@ SAVED_MODEL_CLI = str(pathlib.Path(sys.executable).parent / "saved_model_cli")
 LOADER_SCRIPT = HERE / "compat_loader.py"
 CAPI_SOURCE = HERE / "capi" / "run_signature.c"
 
-SIGNATURES = ("serving_default", "log_prob", "sample", "complete", "initial_state", "step")
+SIGNATURES = ("serving_default", "log_prob", "sample", "complete", "initial_state", "step", "metadata")
+# The exports' max_batch_size (export_model's default), which `metadata` reports.
+MAX_BATCH_SIZE = 64
+# Samples per audio request: a multiple of the tiny WaveNet's hop_length (4).
+AUDIO_LENGTH = 16
 FORBIDDEN_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
 
 # Exit code of run_signature.c when TF_SessionRun fails (see its header).
@@ -118,6 +122,26 @@ def run_many(commands, cwd, workers=2, timeout=600):
 
 def make_inputs(model, batch=3, seed=0):
     """{signature: {input name: array}} for every signature of `model`'s export."""
+    if model.modality == "audio":
+        return make_audio_inputs(model, batch, seed=seed)
+    return make_image_inputs(model, batch, seed)
+
+
+def expected_outputs(model, inputs):
+    """What arzoo computes in-process for `inputs` (as from `make_inputs`)."""
+    if model.modality == "audio":
+        return expected_audio_outputs(model, inputs)
+    return expected_image_outputs(model, inputs)
+
+
+def model_condition(model, inputs):
+    """The `condition` argument of the model's methods for one signature's inputs."""
+    if model.modality == "audio":
+        return model.join_condition(inputs.get("speaker"), inputs.get("features"))
+    return inputs.get("condition")
+
+
+def make_image_inputs(model, batch=3, seed=0):
     import tensorflow as tf
 
     import arzoo
@@ -159,11 +183,11 @@ def make_inputs(model, batch=3, seed=0):
         "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature, **cond},
         "initial_state": {"seed": seeds, **cond},
         "step": {"inputs_t": inputs_t, "seed": seeds, "temperature": temperature, **state, **cond},
+        "metadata": {"seed": seeds},
     }
 
 
-def expected_outputs(model, inputs):
-    """What arzoo computes in-process for `inputs` (as from `make_inputs`)."""
+def expected_image_outputs(model, inputs):
     import tensorflow as tf
 
     from arzoo.sampling import step_uniforms
@@ -201,6 +225,139 @@ def expected_outputs(model, inputs):
     values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
     out["step"] = {"params": params.numpy(), "values": values.numpy()}
     out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
+    out["metadata"] = _metadata_rows(batch, {
+        "num_levels": model.num_levels,
+        "image_shape": list(model.image_shape),
+        "num_steps": model.num_steps,
+        "max_batch_size": MAX_BATCH_SIZE,
+    })
+    return out
+
+
+def _metadata_rows(batch, values):
+    return {k: np.tile(np.asarray(v, np.int32)[None], [batch] + [1] * np.ndim(v)) for k, v in values.items()}
+
+
+def build_tiny_audio(family="wavenet", seed=0, **overrides):
+    """The tiny audio model, with random weights in its condition projections
+    too: they start at zero (a fresh conditional WaveNet ignores its
+    conditions), and an export that dropped a condition must not pass."""
+    from tests import test_case
+
+    model = test_case.build_tiny(family, seed=seed, **overrides)
+    rng = np.random.default_rng(seed)
+    for block in model.blocks:
+        for layer in (block.global_projection, block.local_projection):
+            if layer is not None:
+                layer.kernel.assign(rng.normal(scale=0.5, size=layer.kernel.shape))
+    return model
+
+
+def make_audio_inputs(model, batch=3, length=AUDIO_LENGTH, seed=0, position=5):
+    """Audio levels `[B, length]`, speaker ids and features as the model takes
+    them, and a state in the middle of streaming (every row teacher-forced
+    with x for `position` steps: a WaveNet state's rows advance together)."""
+    import tensorflow as tf
+
+    import arzoo
+    from arzoo.serving.signatures import flatten_state
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, model.num_levels, size=(batch, length)).astype(np.int32)
+    cond = {}
+    if model.num_speakers:
+        cond["speaker"] = (np.arange(batch) % model.num_speakers).astype(np.int32)
+    if model.local_channels:
+        frames = -(-length // model.hop_length)
+        cond["features"] = rng.normal(size=(batch, frames, model.local_channels)).astype(np.float32)
+    seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(1234 + seed), batch).numpy()
+    temperature = np.linspace(0.7, 1.3, batch).astype(np.float32)
+    known = np.zeros_like(x)
+    known[:, : length // 2] = 1  # a prefix to continue
+    known[0, -2] = 1             # and one sample past it
+    condition = model_condition(model, cond)
+    state = model.initial_state(batch, condition)
+    previous = tf.zeros([batch, 1], tf.int32)
+    for t in range(position):
+        _, state = model.step(previous, state, condition)
+        previous = tf.constant(x[:, t : t + 1])
+    state = {k: np.asarray(v) for k, v in flatten_state(state).items()}
+    np.testing.assert_array_equal(state["state_position"], np.full([batch], position))
+    sample = {"seed": seeds, "temperature": temperature, **cond}
+    if not model.local_channels:
+        sample["length"] = np.full([batch], length, np.int32)
+    return {
+        "serving_default": {"x": x, **cond},
+        "log_prob": {"x": x, **cond},
+        "sample": sample,
+        "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature, **cond},
+        "initial_state": {"seed": seeds, **cond},
+        "step": {
+            "inputs_t": x[:, position - 1 : position], "seed": seeds, "temperature": temperature,
+            **state, **cond,
+        },
+        "metadata": {"seed": seeds},
+    }
+
+
+def decode_audio(model, levels):
+    from arzoo.likelihoods import mu_law_decode
+
+    if hasattr(model, "decode_audio"):
+        return model.decode_audio(levels).numpy()
+    return mu_law_decode(levels, model.num_levels).numpy()
+
+
+def expected_audio_outputs(model, inputs):
+    """What arzoo computes in-process (XLA-compiled sampling included) for
+    `make_audio_inputs`'s inputs."""
+    import tensorflow as tf
+
+    from arzoo.sampling import step_uniforms
+    from arzoo.serving.signatures import flatten_state, unflatten_state
+
+    out = {}
+    lp = inputs["log_prob"]
+    condition = model_condition(model, lp)
+    batch, length = lp["x"].shape
+    out["log_prob"] = {
+        "log_prob": model.log_prob(lp["x"], condition).numpy(),
+        "bits_per_sample": model.bits_per_sample(lp["x"], condition).numpy(),
+    }
+    out["serving_default"] = out["log_prob"]
+    s = inputs["sample"]
+    samples = model.sample(
+        seeds=s["seed"], condition=condition, temperature=s["temperature"], length=length
+    ).numpy()
+    out["sample"] = {"samples": samples, "audio": decode_audio(model, samples)}
+    c = inputs["complete"]
+    completed = model.complete(
+        c["x"], c["known_mask"], seeds=c["seed"], condition=condition, temperature=c["temperature"]
+    ).numpy()
+    out["complete"] = {"samples": completed, "audio": decode_audio(model, completed)}
+    out["initial_state"] = {
+        k: np.asarray(v) for k, v in flatten_state(model.initial_state(batch, condition)).items()
+    }
+    st = inputs["step"]
+    template = model.initial_state(batch, condition)
+    state = unflatten_state(template, {k: tf.constant(v) for k, v in st.items() if k.startswith("state_")})
+    params, new_state = model.step(tf.constant(st["inputs_t"]), state, condition)
+    uniforms = step_uniforms(st["seed"], length, model.head.num_uniforms)
+    uniforms_t = tf.gather(uniforms, st["state_position"], axis=1, batch_dims=1)
+    values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
+    out["step"] = {"params": params.numpy(), "values": values.numpy()}
+    out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
+    out["metadata"] = _metadata_rows(batch, {
+        "num_levels": model.num_levels,
+        "sample_rate": model.sample_rate,
+        "hop_length": model.hop_length,
+        "sample_length": model.sample_length,
+        "max_length": 10 * model.sample_rate,
+        "max_batch_size": MAX_BATCH_SIZE,
+        "num_speakers": model.num_speakers or 0,
+        "local_channels": model.local_channels or 0,
+        "receptive_field": model.receptive_field,
+    })
     return out
 
 

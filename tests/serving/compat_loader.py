@@ -5,8 +5,9 @@ with compat_helpers.BLOCK_ARZOO written in front of it).
 
 jobs.json: [{"key", "export_dir", "inputs": {signature: {name: npy path}}, "out"}].
 Writes <out>/<signature>/<output>.npy and, streaming `step` from
-`initial_state` over the `sample` inputs, <out>/stream/values.npy
-[B, num_steps, V] and params.npy [B, num_steps, P].
+`initial_state` over the `sample` inputs (as many steps as `sample` draws),
+<out>/stream/values.npy [B, num_steps, V], params.npy [B, num_steps, P] and
+positions.npy [B, num_steps].
 Prints "REPORT <json>" with each export's signature names and input/output
 specs, and "NO_ARZOO_OK" if arzoo was never imported.
 """
@@ -30,27 +31,31 @@ def _save(folder, outputs):
         np.save(os.path.join(folder, f"{name}.npy"), value.numpy())
 
 
+# Inputs of `sample` that are not conditioning: every other one goes to `step` too.
+SAMPLING_INPUTS = ("seed", "temperature", "length")
+
+
 def _stream(loaded, sample_inputs, out):
-    """initial_state, then `step` num_steps times feeding back `values`."""
-    condition = sample_inputs.get("condition")
-    cond = {} if condition is None else {"condition": condition}
+    """initial_state, then `step` as many times as the `sample` signature has
+    steps, feeding back `values`; then one step more, which an image (complete)
+    or audio with features (all covered) must refuse."""
+    cond = {k: v for k, v in sample_inputs.items() if k not in SAMPLING_INPUTS}
     seed, temperature = sample_inputs["seed"], sample_inputs["temperature"]
     step = loaded.signatures["step"]
     state = loaded.signatures["initial_state"](seed=seed, **cond)
     values_per_step = step.structured_input_signature[1]["inputs_t"].shape[1]
+    samples = loaded.signatures["sample"](**sample_inputs)["samples"]
+    num_steps = int(np.prod(samples.shape[1:])) // int(values_per_step)
     inputs_t = tf.zeros([seed.shape[0], values_per_step], tf.int32)
     all_values, all_params = [], []
     positions = []
-    while True:
+    for _ in range(num_steps):
         positions.append(state["state_position"].numpy())
         result = step(inputs_t=inputs_t, seed=seed, temperature=temperature, **state, **cond)
         inputs_t = result["values"]
         all_values.append(result["values"].numpy())
         all_params.append(result["params"].numpy())
         state = {k: v for k, v in result.items() if k.startswith("state_")}
-        if bool(tf.reduce_all(state["state_position"] >= _num_steps(loaded))):
-            break
-    # One step more must be refused: the image is complete.
     try:
         step(inputs_t=inputs_t, seed=seed, temperature=temperature, **state, **cond)
         refused = None
@@ -61,13 +66,6 @@ def _stream(loaded, sample_inputs, out):
     np.save(os.path.join(out, "params.npy"), np.stack(all_params, 1))
     np.save(os.path.join(out, "positions.npy"), np.stack(positions, 1))
     return refused
-
-
-def _num_steps(loaded):
-    # The sample signature's image has H*W*C sub-pixels; steps = that / V.
-    shape = loaded.signatures["sample"].structured_outputs["samples"].shape
-    values_per_step = loaded.signatures["step"].structured_input_signature[1]["inputs_t"].shape[1]
-    return int(np.prod(shape[1:])) // int(values_per_step)
 
 
 def main(spec_path):

@@ -23,11 +23,28 @@ from tests.serving import compat_helpers as ch
 
 FAMILIES = tuple(arzoo.list_models("image"))
 VARIANTS = ("grey", "mixture", "class")
-KEYS = tuple(f"{family}-{variant}" for family in FAMILIES for variant in VARIANTS)
+AUDIO_FAMILIES = tuple(arzoo.list_models("audio"))
+# Overrides of zoo_configs/tiny/<family>.yaml: unconditional, and speaker +
+# local features upsampled by a learned transposed convolution.
+AUDIO_VARIANTS = {
+    "plain": dict(),
+    "both": dict(num_speakers=2, local_channels=3, upsampling="transposed"),
+}
+IMAGE_KEYS = tuple(f"{family}-{variant}" for family in FAMILIES for variant in VARIANTS)
+AUDIO_KEYS = tuple(f"{family}-{variant}" for family in AUDIO_FAMILIES for variant in AUDIO_VARIANTS)
+KEYS = IMAGE_KEYS + AUDIO_KEYS
 # saved_model_cli costs a Python + TF start per call (~5 s): every signature
-# of one class-conditional export (the others run through the two loaders below).
-CLI_KEYS = (f"{FAMILIES[0]}-class",)
+# of one class-conditional image export and one conditioned audio export (the
+# others run through the two loaders below).
+CLI_KEYS = (f"{FAMILIES[0]}-class", f"{AUDIO_FAMILIES[0]}-both")
 FLOAT_ATOL = 1e-5
+
+
+def _build(key):
+    family, variant = key.split("-")
+    if family in AUDIO_FAMILIES:
+        return ch.build_tiny_audio(family, **AUDIO_VARIANTS[variant])
+    return test_case.build_tiny(family, **test_case.VARIANTS[variant])
 
 
 @dataclass
@@ -39,6 +56,11 @@ class Export:
     expected: dict
     input_paths: dict
     tensors: dict
+
+
+def _unescape(message):
+    """An assertion's message as written (TF escapes its quotes)."""
+    return message.replace("\\'", "'")
 
 
 def _assert_outputs_equal(got, want, where):
@@ -57,18 +79,16 @@ def _assert_outputs_equal(got, want, where):
 def exports(tmp_path_factory):
     base = tmp_path_factory.mktemp("compat_exports")
     result = {}
-    for family in FAMILIES:
-        for variant in VARIANTS:
-            key = f"{family}-{variant}"
-            model = test_case.build_tiny(family, **test_case.VARIANTS[variant])
-            path = pathlib.Path(export_model(model, base, key.replace("-", "_")))
-            inputs = ch.make_inputs(model)
-            result[key] = Export(
-                key=key, model=model, path=path, inputs=inputs,
-                expected=ch.expected_outputs(model, inputs),
-                input_paths=ch.save_inputs(inputs, base / "inputs" / key),
-                tensors=ch.signature_tensors(path),
-            )
+    for key in KEYS:
+        model = _build(key)
+        path = pathlib.Path(export_model(model, base, key.replace("-", "_")))
+        inputs = ch.make_inputs(model)
+        result[key] = Export(
+            key=key, model=model, path=path, inputs=inputs,
+            expected=ch.expected_outputs(model, inputs),
+            input_paths=ch.save_inputs(inputs, base / "inputs" / key),
+            tensors=ch.signature_tensors(path),
+        )
     return result
 
 
@@ -105,7 +125,15 @@ def test_export_has_every_signature_and_no_python_ops(exports, key):
         for key_, (_, _, shape) in spec["outputs"].items():
             assert shape[0] == -1, f"{name}/{key_} output has no free batch dimension: {shape}"
     assert set(export.tensors["log_prob"]["inputs"]) == set(export.inputs["log_prob"])
-    assert export.tensors["sample"]["outputs"]["samples"][2] == (-1, *model.image_shape)
+    if model.modality == "audio":
+        # Any length: T is free in every time axis.
+        assert export.tensors["log_prob"]["inputs"]["x"][2] == (-1, -1)
+        for name in ("samples", "audio"):
+            assert export.tensors["sample"]["outputs"][name][2] == (-1, -1)
+        # The XLA-only in-place update must not be in the graph; the portable one is.
+        assert "XlaDynamicUpdateSlice" not in ops and "TensorStridedSliceUpdate" in ops
+    else:
+        assert export.tensors["sample"]["outputs"]["samples"][2] == (-1, *model.image_shape)
 
 
 # ----- 1. tf.saved_model.load without arzoo -------------------------------------------
@@ -132,12 +160,29 @@ def test_python_loader_matches_arzoo(exports, python_loader, key):
         outputs[key]["serving_default"]["log_prob"], outputs[key]["log_prob"]["log_prob"]
     )
     lp = export.inputs["log_prob"]
-    model_lp = export.model.log_prob(lp["x"], lp.get("condition")).numpy()
+    model_lp = export.model.log_prob(lp["x"], ch.model_condition(export.model, lp)).numpy()
     np.testing.assert_allclose(outputs[key]["log_prob"]["log_prob"], model_lp, rtol=0, atol=1e-5)
-    # complete keeps the known sub-pixels.
+    # complete keeps the known sub-pixels (samples).
     c = export.inputs["complete"]
     known = c["known_mask"] == 1
     np.testing.assert_array_equal(outputs[key]["complete"]["samples"][known], c["x"][known])
+
+
+@pytest.mark.parametrize("key", AUDIO_KEYS)
+def test_audio_outputs_are_levels_and_their_decoding(exports, python_loader, key):
+    """`audio` is `samples` decoded into [-1, 1]; the samples vary (a test on
+    constant samples would prove little) and are levels of the model."""
+    _, outputs, _ = python_loader
+    model = exports[key].model
+    for signature in ("sample", "complete"):
+        got = outputs[key][signature]
+        assert got["samples"].shape == (3, ch.AUDIO_LENGTH)
+        assert got["samples"].min() >= 0 and got["samples"].max() < model.num_levels
+        np.testing.assert_allclose(
+            got["audio"], ch.decode_audio(model, got["samples"]), rtol=0, atol=FLOAT_ATOL
+        )
+        assert np.abs(got["audio"]).max() <= 1.0
+    assert len(np.unique(outputs[key]["sample"]["samples"])) > 1
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -147,15 +192,25 @@ def test_python_loader_streaming_step_reproduces_sample(exports, python_loader, 
     report, outputs, stream = python_loader
     model = exports[key].model
     samples = outputs[key]["sample"]["samples"]
-    steps = model.to_steps(samples).numpy()
-    np.testing.assert_array_equal(stream[key]["values"], steps)
     batch = samples.shape[0]
-    np.testing.assert_array_equal(
-        stream[key]["positions"], np.broadcast_to(np.arange(model.num_steps), (batch, model.num_steps))
-    )
-    assert stream[key]["params"].shape == (batch, model.num_steps, model.head.params_per_step)
     refused = report[key]["stream_refused_past_end"]
-    assert refused is not None and "num_steps" in refused, refused
+    if model.modality == "audio":
+        num_steps = samples.shape[1]
+        np.testing.assert_array_equal(stream[key]["values"], samples[..., None])
+        # Past the sampled length: audio with features has no frame for it;
+        # audio without goes on (up to the export's max_length).
+        if model.local_channels:
+            assert refused is not None and "input 'features'" in _unescape(refused), refused
+        else:
+            assert refused is None, refused
+    else:
+        num_steps = model.num_steps
+        np.testing.assert_array_equal(stream[key]["values"], model.to_steps(samples).numpy())
+        assert refused is not None and "num_steps" in refused, refused
+    np.testing.assert_array_equal(
+        stream[key]["positions"], np.broadcast_to(np.arange(num_steps), (batch, num_steps))
+    )
+    assert stream[key]["params"].shape == (batch, num_steps, model.head.params_per_step)
 
 
 # ----- 2. saved_model_cli (TF1 session loader), arzoo blocked ----------------------
@@ -330,3 +385,122 @@ def test_capi_bad_input_is_invalid_argument(capi_binary, exports, tmp_path, case
     code = int(re.search(r"code=(\d+)", line).group(1))
     assert code == ch.TF_INVALID_ARGUMENT, (case, line)
     assert "(INVALID_ARGUMENT)" in line and words in line, (case, line)
+
+
+# ----- bad audio input, through the C API --------------------------------------------
+
+AUDIO_BAD_CASES = (
+    "level too high", "empty audio", "oversize audio batch", "unknown speaker",
+    "negative speaker", "too-short features", "features not finite", "oversize features",
+    "oversize length", "zero length", "mismatched lengths", "known_mask shape",
+    "ragged positions", "step past max_length", "step past the features",
+)
+
+
+def _audio_bad_inputs(exports):
+    """{label: (export key, signature, inputs, words the error message must hold)}."""
+    plain_key, both_key = (f"{AUDIO_FAMILIES[0]}-{v}" for v in ("plain", "both"))
+    plain, both = exports[plain_key].inputs, exports[both_key].inputs
+    model = exports[both_key].model
+    max_length = 10 * model.sample_rate  # the exports' default max_length
+    big = ch.MAX_BATCH_SIZE + 1
+    cases = {}
+    x = both["log_prob"]["x"].copy()
+    x[1, 3] = model.num_levels
+    cases["level too high"] = (both_key, "log_prob", dict(both["log_prob"], x=x), "'x'")
+    cases["empty audio"] = (plain_key, "log_prob", {"x": np.zeros([3, 0], np.int32)}, "'x'")
+    s = plain["sample"]
+    oversize = {k: np.resize(v, (big,) + v.shape[1:]).astype(v.dtype) for k, v in s.items()}
+    cases["oversize audio batch"] = (plain_key, "sample", oversize, "max_batch_size")
+    speaker = both["sample"]["speaker"].copy()
+    speaker[1] = model.num_speakers
+    cases["unknown speaker"] = (both_key, "sample", dict(both["sample"], speaker=speaker), "'speaker'")
+    speaker = both["step"]["speaker"].copy()
+    speaker[0] = -1
+    cases["negative speaker"] = (both_key, "step", dict(both["step"], speaker=speaker), "'speaker'")
+    lp = both["log_prob"]
+    cases["too-short features"] = (
+        both_key, "log_prob", dict(lp, features=lp["features"][:, :2].copy()), "'features'",
+    )
+    features = both["complete"]["features"].copy()
+    features[2, 1, 0] = np.nan
+    cases["features not finite"] = (
+        both_key, "complete", dict(both["complete"], features=features), "'features'",
+    )
+    frames = max_length // model.hop_length + 1
+    features = np.zeros([3, frames, model.local_channels], np.float32)
+    cases["oversize features"] = (
+        both_key, "sample", dict(both["sample"], features=features), "max_length",
+    )
+    cases["oversize length"] = (
+        plain_key, "sample", dict(s, length=np.full([3], max_length + 1, np.int32)), "max_length",
+    )
+    cases["zero length"] = (plain_key, "sample", dict(s, length=np.zeros([3], np.int32)), "'length'")
+    cases["mismatched lengths"] = (
+        plain_key, "sample", dict(s, length=s["length"] + np.array([0, 1, 0], np.int32)), "'length'",
+    )
+    c = plain["complete"]
+    cases["known_mask shape"] = (
+        plain_key, "complete", dict(c, known_mask=c["known_mask"][:, :-1].copy()), "'known_mask'",
+    )
+    st = plain["step"]
+    cases["ragged positions"] = (
+        plain_key, "step", dict(st, state_position=st["state_position"] + np.array([0, 1, 0], np.int32)),
+        "state_position",
+    )
+    cases["step past max_length"] = (
+        plain_key, "step", dict(st, state_position=np.full([3], max_length, np.int32)), "max_length",
+    )
+    covered = both["step"]["features"].shape[1] * model.hop_length
+    cases["step past the features"] = (
+        both_key, "step", dict(both["step"], state_position=np.full([3], covered, np.int32)), "'features'",
+    )
+    assert set(cases) == set(AUDIO_BAD_CASES)
+    return cases
+
+
+@pytest.fixture(scope="module")
+def capi_audio_bad_results(capi_binary, exports, tmp_path_factory):
+    """Every bad audio case: one run_signature process per export, one
+    TF_SessionRun per case; {case: (run's stdout status line, its ERROR lines)}."""
+    work = tmp_path_factory.mktemp("compat_capi_bad_audio")
+    cases = _audio_bad_inputs(exports)
+    by_key = {}
+    for case, (key, signature, arrays, _) in cases.items():
+        by_key.setdefault(key, []).append((case, signature, arrays))
+    commands, groups = [], []
+    for key, runs in by_key.items():
+        export = exports[key]
+        argv, _ = ch.capi_command(
+            capi_binary, export.path,
+            [(case.replace(" ", "_"), export.tensors[signature], arrays) for case, signature, arrays in runs],
+            work / key,
+        )
+        commands.append(argv)
+        groups.append([case for case, _, _ in runs])
+    results = {}
+    for cases_run, (rc, out, err) in zip(groups, ch.run_many(commands, cwd=str(work), workers=2)):
+        errors = [l for l in err.splitlines() if l.startswith("ERROR")]
+        # stderr, in run order: "ERROR TF_SessionRun ..." then "ERROR run <i> failed ...".
+        chunks, current = [], []
+        for line in errors:
+            current.append(line)
+            if re.match(r"ERROR run \d+ failed", line):
+                chunks.append(current)
+                current = []
+        status = {int(m.group(1)): m.group(0) for m in re.finditer(r"run (\d+) (ok|failed \(\d+\))", out)}
+        failed = iter(chunks)
+        for i, case in enumerate(cases_run):
+            line = status.get(i, f"run {i} missing (rc {rc}): {err[-2000:]}")
+            results[case] = (line, next(failed) if "failed" in line else [])
+    return results
+
+
+@pytest.mark.parametrize("case", AUDIO_BAD_CASES)
+def test_capi_bad_audio_input_is_invalid_argument(capi_audio_bad_results, exports, case):
+    *_, words = _audio_bad_inputs(exports)[case]
+    line, errors = capi_audio_bad_results[case]
+    assert f"failed ({ch.CAPI_RUN_FAILED})" in line, (case, line, errors)
+    (session_error,) = [l for l in errors if l.startswith("ERROR TF_SessionRun")]
+    assert f"code={ch.TF_INVALID_ARGUMENT} (INVALID_ARGUMENT)" in session_error, (case, session_error)
+    assert words in _unescape(session_error), (case, session_error)

@@ -25,7 +25,7 @@ from arzoo.serving import existing_versions, export_model
 from tests import test_case
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SIGNATURES = {"serving_default", "log_prob", "sample", "complete", "initial_state", "step"}
+SIGNATURES = {"serving_default", "log_prob", "sample", "complete", "initial_state", "step", "metadata"}
 
 # A bigger model than the tiny ones, so one export takes a few seconds.
 BIG = dict(

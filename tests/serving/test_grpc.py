@@ -40,7 +40,7 @@ from tests import test_case
 MAX_BATCH = 8
 POLL_SECONDS = 0.2
 TIMEOUT = 60.0
-SIGNATURES = {"serving_default", "log_prob", "sample", "complete", "initial_state", "step"}
+SIGNATURES = {"serving_default", "log_prob", "sample", "complete", "initial_state", "step", "metadata"}
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 
@@ -218,6 +218,26 @@ def test_metadata_lists_every_signature(server, exports):
     assert raw == dict(saved.meta_graphs[0].signature_def)
     with client_for(server, "cls") as client:
         assert client.metadata()["sample"]["inputs"]["condition"] == ("int32", [-1])
+    assert summary["metadata"]["inputs"] == {"seed": ("int32", [-1, 2])}
+
+
+def test_model_info_from_the_metadata_signature(server, exports):
+    with client_for(server) as client:
+        info = client.model_info()
+        assert info == {
+            "modality": "image", "num_levels": exports.v2.num_levels, "image_shape": [4, 4, 1],
+            "num_steps": exports.v2.num_steps, "max_batch_size": MAX_BATCH,
+        }
+        # One row per seed, like every signature.
+        rows = client.predict("metadata", {"seed": np.zeros([3, 2], np.int32)})
+        np.testing.assert_array_equal(rows["image_shape"], [[4, 4, 1]] * 3)
+        assert_status(
+            lambda: client.predict("metadata", {"seed": np.zeros([BIG, 2], np.int32)}), INVALID, "batch size"
+        )
+    # An export from before `metadata` existed: what the signatures show.
+    with client_for(server) as old:
+        old._signature_defs = {k: v for k, v in old.signature_defs().items() if k != "metadata"}
+        assert old.model_info() == {"modality": "image", "num_levels": None, "image_shape": [4, 4, 1]}
 
 
 def test_metadata_errors(server):
