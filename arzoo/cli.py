@@ -91,6 +91,16 @@ def cmd_eval(args):
     from arzoo.runs import open_run
 
     run = open_run(args.run, args.set)
+    if run.model.modality == "audio":
+        from arzoo.audio_cli import evaluate_audio_run
+
+        if run.config is None:
+            raise ValueError("Evaluation needs the run's data settings: give the run folder.")
+        _print_json(evaluate_audio_run(
+            run, args.split, args.max_examples, min(args.batch_size, 16), not args.no_baselines,
+            speaker_id=args.speaker_id,
+        ))
+        return
     _print_json(
         evaluate_run(run, args.split, args.max_examples, args.batch_size, not args.no_baselines)
     )
@@ -123,7 +133,13 @@ def cmd_sample(args):
     from arzoo.files import atomic_path
     from arzoo.runs import open_run
 
-    model = open_run(args.run).model
+    run = open_run(args.run)
+    model = run.model
+    if model.modality == "audio":
+        from arzoo.audio_cli import sample_audio
+
+        _print_json(sample_audio(args, run))
+        return
     condition = _condition_for(model, args.label, args.n)
     print(
         f"sampling {args.n} images of {list(model.image_shape)} ({model.num_steps} steps, "
@@ -443,6 +459,33 @@ def _add_client_parser(sub):
 # ----- parser -------------------------------------------------------------
 
 
+def add_data_parser(sub, handler):
+    p = sub.add_parser("data", help="make offline datasets")
+    dsub = p.add_subparsers(dest="dataset", required=True)
+    c = dsub.add_parser(
+        "speech-corpus",
+        help="synthesise the multi-speaker speech corpus with festival and espeak-ng "
+        "(the offline default of the WaveNet configs)",
+    )
+    c.add_argument("--out", required=True, help="corpus folder: <out>/<speaker>/<nnn>.wav + .txt")
+    c.add_argument("--sample-rate", type=int, default=16000, help="Hz (default 16000)")
+    c.add_argument("--voices", nargs="*", help="speaker names (default: every installed voice)")
+    c.add_argument("--max-sentences", type=int, help="use the first N sentences only")
+    c.add_argument("--no-progress", action="store_true")
+    c.set_defaults(func=handler)
+
+
+def add_sample_arguments(p):
+    """The audio options of `arzoo sample`."""
+    p.add_argument("--seconds", type=float, help="audio models: length of each sample "
+                   "(default: the model's sample_length, or the --features-from file)")
+    p.add_argument("--speaker", type=int, help="audio models: speaker id (default: cycle through them)")
+    p.add_argument("--features-from", help="vocoders: a WAV whose log-mel features condition the samples")
+    p.add_argument("--continue-from", help="audio models: a WAV whose start is continued")
+    p.add_argument("--prefix-seconds", type=float, default=0.5,
+                   help="with --continue-from: how much of the file to keep (default 0.5)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="arzoo",
@@ -465,11 +508,14 @@ def build_parser():
     p.add_argument("--max-examples", type=int, help="evaluate only the first N examples")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    p.add_argument("--speaker-id", action="store_true",
+                   help="audio models with speakers: also identify the speaker of one-second clips")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override the run's data settings, e.g. --set data.data_dir=/data")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("sample", help="draw samples into a PNG grid (and a .npy)")
+    p = sub.add_parser("sample", help="draw samples: images into a PNG grid, audio into WAV "
+                       "files and a spectrogram PNG (and a .npy)")
     p.add_argument("run", help="a run folder, a .keras file or a config .yaml (untrained)")
     p.add_argument("--n", type=int, default=16, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="row i uses fold_in(seed, i)")
@@ -477,7 +523,9 @@ def build_parser():
     p.add_argument("--label", type=int, help="class label for a class-conditional model "
                    "(default: cycle through the classes)")
     p.add_argument("--method", choices=["cached", "naive"], default="cached")
-    p.add_argument("--out", default="samples.png", help="PNG path")
+    p.add_argument("--out", default="samples.png",
+                   help="PNG path (audio models: a folder, default ./samples)")
+    add_sample_arguments(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("audit", help="causality audit: which inputs one position depends on")
@@ -511,9 +559,16 @@ def build_parser():
     p.add_argument("--max-test-examples", type=int, help="evaluate on the first N test images")
     p.set_defaults(func=cmd_demo)
 
+    add_data_parser(sub, cmd_data)
     _add_serve_parser(sub)
     _add_client_parser(sub)
     return parser
+
+
+def cmd_data(args):
+    from arzoo.audio_cli import cmd_data as make
+
+    _print_json(make(args))
 
 
 def main(argv=None):

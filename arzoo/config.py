@@ -48,10 +48,12 @@ class DataConfig:
     shuffle_seed: int = 0
     # Audio (WaveNet): training clips of this many samples, cut at random
     # from every recording; a folder of WAVs for dataset=wav_folder; the
-    # analysis window of the log-mel features of local conditioning.
+    # analysis window of the log-mel features of local conditioning (default
+    # 4 x the model's hop_length: longer windows blur what the features say
+    # about each hop).
     clip_length: Optional[int] = None
     wav_folder: Optional[str] = None
-    feature_frame_length: int = 1024
+    feature_frame_length: Optional[int] = None
 
 
 @dataclasses.dataclass

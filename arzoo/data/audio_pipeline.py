@@ -22,11 +22,12 @@ _FEATURE_CENTRE = np.log(LOG_MEL_OFFSET) / 2.0
 _FEATURE_SCALE = -np.log(LOG_MEL_OFFSET) / 2.0
 
 
-def wavenet_features(audio, sample_rate, num_mels, hop_length, frame_length=1024):
+def wavenet_features(audio, sample_rate, num_mels, hop_length, frame_length=None):
     """The local conditioning features arzoo's WaveNets use: scaled log-mel
     frames `[..., ceil(T / hop_length), num_mels]` of float audio `[..., T]`
     (frame i describes samples [i hop, (i + 1) hop)). Training, evaluation,
     sampling and serving clients all compute features with this function."""
+    frame_length = frame_length or 4 * hop_length
     mel = log_mel_spectrogram(audio, sample_rate, num_mels, frame_length, hop_length)
     return (mel - _FEATURE_CENTRE) / _FEATURE_SCALE
 
@@ -45,7 +46,7 @@ def audio_clips(
     sample_rate,
     hop_length=1,
     num_mels=None,
-    frame_length=1024,
+    frame_length=None,
     seed=0,
     random_crop=True,
 ):
@@ -60,7 +61,7 @@ def audio_clips(
       sample_rate: Hz, for the mel filterbank.
       hop_length: samples per feature frame; clips start at multiples of it.
       num_mels: mel bands of the local features, or None for no features.
-      frame_length: analysis window of the log-mel features.
+      frame_length: analysis window of the log-mel features (default 4 hops).
       seed: clip positions are drawn from (seed, example index), so a run
         cuts the same clips every time it reads the dataset in the same order.
       random_crop: random clip positions (training); False takes the start

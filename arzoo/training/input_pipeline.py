@@ -24,11 +24,15 @@ def load_split(data, split, num_levels):
     )
 
 
+EVAL_CLIP_SEED = 1234
+
+
 def load_model_split(data, split, model, training=False):
     """The unbatched examples of one split, in the form `model` trains on:
-    `{"image", "label"}` for image models; for audio models clips of
-    `data.clip_length` levels with speaker ids and, for local conditioning,
-    log-mel features (random clips when `training`, else each recording's start).
+    `{"image", "label"}` for image models; for audio models one clip of
+    `data.clip_length` levels from every recording, with speaker ids and, for
+    local conditioning, log-mel features (at random places; the same places
+    in every evaluation).
     """
     if model.modality == "image":
         return load_split(data, split, model.num_levels)
@@ -47,9 +51,11 @@ def load_model_split(data, split, model, training=False):
         sample_rate=model.sample_rate,
         hop_length=model.hop_length,
         num_mels=model.local_channels,
-        frame_length=data.feature_frame_length,
-        seed=data.shuffle_seed,
-        random_crop=training,
+        frame_length=data.feature_frame_length or 4 * model.hop_length,
+        # Clips at random places for training; for evaluation at places fixed
+        # by one seed (the start of a recording is often silence).
+        seed=data.shuffle_seed if training else EVAL_CLIP_SEED,
+        random_crop=True,
     )
 
 
