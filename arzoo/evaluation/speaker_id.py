@@ -35,7 +35,12 @@ class SpeakerIdentification:
     confusion: np.ndarray
 
     def summary(self):
-        return {"accuracy": self.accuracy, "num_clips": self.num_clips, "chance": self.chance}
+        return {
+            "accuracy": self.accuracy,
+            "num_clips": self.num_clips,
+            "chance": self.chance,
+            "confusion": self.confusion.tolist(),
+        }
 
 
 def speaker_log_likelihoods(model, clips, batch_size=16):
