@@ -1,5 +1,7 @@
 """WaveNet: dilated causal convolutions over raw audio (van den Oord et al. 2016c)."""
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -531,11 +533,11 @@ class WaveNet(keras.Model):
             raise ValueError(f"temperature must be > 0, got {temperature.numpy().tolist()}.")
         uniforms = step_uniforms(seeds, length, self.head.num_uniforms)
         jit = method == "cached" and self.jit_sampling
-        key = (method, speaker is None, features is None)
+        key = (method, jit, speaker is None, features is None)
         if key not in self._compiled:
-            sampler = SEQUENCE_SAMPLERS[method]
+            options = {"in_place": jit} if method == "cached" else {}
             self._compiled[key] = tf.function(
-                lambda *args: sampler(self, *args, in_place=jit) if method == "cached" else sampler(self, *args),
+                functools.partial(SEQUENCE_SAMPLERS[method], self, **options),
                 reduce_retracing=True,
                 jit_compile=jit,
             )
