@@ -9,19 +9,13 @@ centres, so `linear_encode(linear_decode(q)) == q` for every level q.
 import numpy as np
 import tensorflow as tf
 
-from arzoo.likelihoods.mu_law import _check_levels
+from arzoo.likelihoods.mu_law import _check_levels, check_audio_range
 
 
 def linear_encode(audio, num_levels=65536):
     """Float audio in [-1, 1] -> int32 levels in [0, num_levels)."""
     num_levels = _check_levels(num_levels)
-    audio = tf.convert_to_tensor(audio, tf.float32)
-    if tf.executing_eagerly():
-        values = audio.numpy()
-        if np.isnan(values).any():
-            raise ValueError("audio contains NaN.")
-        if values.size and (values.min() < -1.0 or values.max() > 1.0):
-            raise ValueError(f"audio must lie in [-1, 1]; got values in [{values.min()}, {values.max()}].")
+    audio = check_audio_range(audio)
     levels = tf.floor((audio + 1.0) / 2.0 * num_levels)
     return tf.cast(tf.clip_by_value(levels, 0, num_levels - 1), tf.int32)
 

@@ -18,13 +18,8 @@ def _check_levels(num_levels):
     return int(num_levels)
 
 
-def mu_law_encode(audio, num_levels=256):
-    """Float audio in [-1, 1] -> int32 levels in [0, num_levels).
-
-    Values outside [-1, 1] are an error in eager mode (clipped audio should be
-    clipped on purpose by the caller), NaN likewise.
-    """
-    num_levels = _check_levels(num_levels)
+def check_audio_range(audio):
+    """`audio` as float32; in eager mode a ValueError for NaN or values outside [-1, 1]."""
     audio = tf.convert_to_tensor(audio, tf.float32)
     if tf.executing_eagerly():
         values = audio.numpy()
@@ -34,6 +29,17 @@ def mu_law_encode(audio, num_levels=256):
             raise ValueError(
                 f"audio must lie in [-1, 1]; got values in [{values.min()}, {values.max()}]."
             )
+    return audio
+
+
+def mu_law_encode(audio, num_levels=256):
+    """Float audio in [-1, 1] -> int32 levels in [0, num_levels).
+
+    Values outside [-1, 1] are an error in eager mode (clipped audio should be
+    clipped on purpose by the caller), NaN likewise.
+    """
+    num_levels = _check_levels(num_levels)
+    audio = check_audio_range(audio)
     mu = float(num_levels - 1)
     companded = tf.sign(audio) * tf.math.log1p(mu * tf.abs(audio)) / np.log1p(mu)
     # [-1, 1] -> num_levels equal bins.
