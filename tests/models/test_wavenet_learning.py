@@ -146,4 +146,5 @@ def test_local_conditioning_lowers_bits_per_sample():
         return float(np.mean(model.bits_per_sample(x, condition)))
 
     without, with_features = train_and_test(False), train_and_test(True)
+    print(f"noise bursts, test bits/sample: without features {without:.3f}, with {with_features:.3f}")
     assert with_features < without - 0.15, (with_features, without)
