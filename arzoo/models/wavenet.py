@@ -18,6 +18,7 @@ from arzoo.likelihoods import (
 from arzoo.models.base import SAMPLING_METHODS, int_at_least, resolve_seeds
 from arzoo.models.registry import register_model
 from arzoo.sampling import caches
+from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
 
 UPSAMPLINGS = ("repeat", "transposed")
 COMPANDINGS = ("mu_law", "linear")
@@ -89,6 +90,9 @@ class WaveNet(keras.Model):
     modality = "audio"
     # Compile the cached generation loop with XLA (see BENCHMARKS.md).
     jit_sampling = True
+    # Sample the rows of a batch in up to this many parallel groups on a CPU
+    # (None: one per core; see arzoo.sampling.row_groups). Same samples.
+    sampling_threads = None
 
     def __init__(
         self,
@@ -541,7 +545,10 @@ class WaveNet(keras.Model):
                 reduce_retracing=True,
                 jit_compile=jit,
             )
-        return self._compiled[key](uniforms, temperature, speaker, features, known, known_mask)
+        groups = num_row_groups(batch, self.sampling_threads)
+        return call_in_row_groups(
+            self._compiled[key], groups, uniforms, temperature, speaker, features, known, known_mask
+        )
 
     # ----- serialization -----------------------------------------------------
 

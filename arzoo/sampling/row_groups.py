@@ -1,0 +1,46 @@
+"""Run a batched sampler on groups of rows in parallel threads.
+
+Every row of a sample depends on its own seed and condition only, so a batch
+can be cut into groups of rows, each sampled by its own call, and put back
+together: the result is the same array. On a CPU this pays: a compiled
+generation loop at a small batch is bound by one core's per-step latency
+(small matmuls), and TensorFlow releases the GIL while a call runs, so two
+groups on two cores take about as long as one (measured for WaveNet:
+benchmarks/wavenet_sampling.py, BENCHMARKS.md).
+"""
+
+import concurrent.futures
+import os
+
+import numpy as np
+import tensorflow as tf
+
+# Fewer rows per group than this and the per-call overhead wins.
+MIN_ROWS_PER_GROUP = 4
+
+
+def num_row_groups(batch, max_groups=None):
+    """How many groups to cut `batch` rows into: one per CPU core, at least
+    `MIN_ROWS_PER_GROUP` rows each, and 1 with a GPU (it runs a batch in one
+    call better) or inside a graph (`tf.function` traces one call)."""
+    if not tf.executing_eagerly() or tf.config.list_logical_devices("GPU"):
+        return 1
+    cores = max_groups or os.cpu_count() or 1
+    return int(max(1, min(cores, batch // MIN_ROWS_PER_GROUP)))
+
+
+def call_in_row_groups(fn, num_groups, *tensors):
+    """`fn(*tensors)` computed as `concat([fn(*group) for group in groups])`,
+    the groups cut along axis 0 of every tensor (None passes through) and
+    run in parallel threads."""
+    if num_groups <= 1:
+        return fn(*tensors)
+    batch = next(int(t.shape[0]) for t in tensors if t is not None)
+    bounds = np.linspace(0, batch, num_groups + 1).astype(int)
+    groups = [
+        [None if t is None else t[start:stop] for t in tensors]
+        for start, stop in zip(bounds[:-1], bounds[1:])
+    ]
+    with concurrent.futures.ThreadPoolExecutor(num_groups) as pool:
+        parts = list(pool.map(lambda args: fn(*args), groups))
+    return tf.concat(parts, axis=0)
