@@ -108,19 +108,9 @@ def open_audio_source(name, sample_rate, *, data_dir=None, wav_folder=None):
         builder = AUDIO_BUILDERS["wav_folder"](config=config, data_dir=data_dir)
         offline = True
     else:
-        builder = _catalogue_builder(name, data_dir)
+        builder = sources.catalogue_builder(name, data_dir, AUDIO_OFFLINE_NAMES, kind="audio dataset")
         offline = False
     return _describe(name, builder, offline, sample_rate)
-
-
-def _catalogue_builder(name, data_dir):
-    try:
-        return tfds.builder(name, data_dir=data_dir, try_gcs=False)
-    except tfds.core.registered.DatasetNotFoundError as err:
-        raise ValueError(
-            f"Unknown audio dataset name={name!r}: neither an offline audio dataset "
-            f"({', '.join(AUDIO_OFFLINE_NAMES)}) nor in the TFDS catalogue."
-        ) from err
 
 
 def _describe(name, builder, offline, sample_rate):

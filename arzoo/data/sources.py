@@ -104,17 +104,18 @@ def open_source(name, *, data_dir=None, image_folder=None, image_size=None, chan
     elif name in OFFLINE_BUILDERS:
         builder = OFFLINE_BUILDERS[name](data_dir=data_dir)
     else:
-        builder = _catalogue_builder(name, data_dir)
+        builder = catalogue_builder(name, data_dir)
     return _describe(name, builder, image_size, channels)
 
 
-def _catalogue_builder(name, data_dir):
+def catalogue_builder(name, data_dir, offline_names=OFFLINE_NAMES, kind="dataset"):
+    """`tfds.builder(name)` without GCS, or a ValueError listing `offline_names`."""
     try:
         return tfds.builder(name, data_dir=data_dir, try_gcs=False)
     except tfds.core.registered.DatasetNotFoundError as err:
         raise ValueError(
-            f"Unknown dataset name={name!r}: neither an offline dataset "
-            f"({', '.join(OFFLINE_NAMES)}) nor in the TFDS catalogue."
+            f"Unknown {kind} name={name!r}: neither an offline {kind} "
+            f"({', '.join(offline_names)}) nor in the TFDS catalogue."
         ) from err
 
 

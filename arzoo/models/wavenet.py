@@ -291,6 +291,13 @@ class WaveNet(keras.Model):
     def speaker_vector(self, speaker):
         return None if speaker is None else self.speaker_embedding(speaker)
 
+    def global_biases(self, speaker):
+        """What the speaker adds to every block's gate, `[B, 2G]` per block
+        (None per block without speakers): constant over time, so incremental
+        generation computes it once, not at every step."""
+        vector = self.speaker_vector(speaker)
+        return [None if vector is None else block.global_bias(vector) for block in self.blocks]
+
     def upsample(self, features, length):
         """`[B, F, D]` frames -> `[B, length, D]`, frame i over samples [i hop, (i+1) hop)."""
         if features is None:
@@ -443,10 +450,11 @@ class WaveNet(keras.Model):
         """Feed x_{t-1} (`[B, 1]` int32, ignored at t = 0), get the params
         `[B, params]` of p(x_t | x_<t) for t = `state["position"]` and the new state."""
         speaker, features = self.split_condition(condition)
-        return self.prepared_step(inputs_t, state, self.speaker_vector(speaker), features)
+        return self.prepared_step(inputs_t, state, self.global_biases(speaker), features)
 
-    def prepared_step(self, inputs_t, state, speaker_vector, features, in_place=False):
-        """`step` with the condition already split and the speaker embedded.
+    def prepared_step(self, inputs_t, state, global_biases, features, in_place=False):
+        """`step` with the condition already split and the speaker's
+        `global_biases` computed.
 
         `in_place=True` writes the queues with XLA's dynamic-update-slice, which
         only runs inside an XLA-compiled function (see `caches.write_at`).
@@ -473,10 +481,10 @@ class WaveNet(keras.Model):
         local_t = self.upsample_at(features, t)
         skip = 0.0
         queues = []
-        for block, queue in zip(self.blocks, state["queues"]):
+        for block, queue, global_bias in zip(self.blocks, state["queues"], global_biases):
             taps, queue = advance(queue, block.dilation_rate, h)
             queues.append(queue)
-            h, block_skip = block.step(taps, block.global_bias(speaker_vector), local_t)
+            h, block_skip = block.step(taps, global_bias, local_t)
             skip += block_skip
         params = self._output(skip)
         return params, {"position": position + 1, "input_queue": input_queue, "queues": queues}

@@ -7,7 +7,7 @@ on the sequence so far at every step and is the reference, `cached` goes
 through the model's per-layer queues.
 
 Args (both loops):
-  model: a `WaveNet`-like model (`prepared_step`, `speaker_vector`, `head`).
+  model: a `WaveNet`-like model (`prepared_step`, `global_biases`, `head`).
   uniforms: `[B, T, head.num_uniforms]` from `step_uniforms`.
   temperature: `[B]`.
   speaker: `[B]` int32 or None; features: `[B, F, D]` or None (validated).
@@ -41,13 +41,13 @@ def naive_sample(model, uniforms, temperature, speaker, features, known, known_m
 
 def cached_sample(model, uniforms, temperature, speaker, features, known, known_mask, in_place=False):
     batch, length = tf.shape(uniforms)[0], tf.shape(uniforms)[1]
-    speaker_vector = model.speaker_vector(speaker)
+    global_biases = model.global_biases(speaker)
     state = model.initial_state(batch)
     previous = tf.zeros([batch, 1], tf.int32)
     drawn = tf.TensorArray(tf.int32, size=length, element_shape=[None])
 
     def body(t, previous, state, drawn):
-        params_t, state = model.prepared_step(previous, state, speaker_vector, features, in_place=in_place)
+        params_t, state = model.prepared_step(previous, state, global_biases, features, in_place=in_place)
         values = _draw(model, params_t, uniforms[:, t], temperature, known[:, t], known_mask[:, t])
         return t + 1, values, state, drawn.write(t, values[:, 0])
 

@@ -29,8 +29,7 @@ The exported loops write the queues with `TensorStridedSliceUpdate`
 import numpy as np
 import tensorflow as tf
 
-from arzoo.likelihoods import mu_law_decode
-from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
+from arzoo.sampling.seeds import step_uniforms
 from arzoo.sampling.sequence_loops import SEQUENCE_SAMPLERS
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -50,7 +49,7 @@ class AudioServingModule(ServingModule):
     Args:
       model: the model: `num_levels`, `num_speakers`, `local_channels`,
         `hop_length`, `sample_rate`, `initial_state`, `prepared_step`,
-        `speaker_vector`, `join_condition`, `head`.
+        `global_biases`, `join_condition`, `head`.
       max_batch_size: largest B any signature accepts.
       max_length: most samples any time axis may have (default ten seconds
         at `model.sample_rate`).
@@ -81,9 +80,7 @@ class AudioServingModule(ServingModule):
 
     def decode(self, levels):
         """Levels -> float audio in [-1, 1], by the model's companding."""
-        if hasattr(self.model, "decode_audio"):
-            return self.model.decode_audio(levels)
-        return mu_law_decode(levels, self.model.num_levels)
+        return self.model.decode_audio(levels)
 
     # ----- validation --------------------------------------------------------
 
@@ -233,13 +230,9 @@ class AudioServingModule(ServingModule):
         def run():
             nest = unflatten_state(self._state_template, state)
             params_t, new_state = model.prepared_step(
-                inputs_t, nest, model.speaker_vector(speaker), features, in_place=False
+                inputs_t, nest, model.global_biases(speaker), features, in_place=False
             )
-            uniforms_t = step_uniforms_at(seed, position, model.head.num_uniforms)
-            values = model.head.step_sample(params_t, uniforms_t, temperature)
-            out = {"params": params_t, "values": values}
-            out.update(flatten_state(new_state))
-            return out
+            return self._step_outputs(params_t, new_state, seed, position, temperature)
 
         return self._with_checks(checks, run)
 

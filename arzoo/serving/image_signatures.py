@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.sampling import SAMPLERS
-from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
+from arzoo.sampling.seeds import step_uniforms
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
     STATE_PREFIX,
@@ -140,11 +140,7 @@ class ImageServingModule(ServingModule):
         def run():
             nest = unflatten_state(self._state_template, state)
             params_t, new_state = model.step(inputs_t, nest, condition)
-            uniforms_t = step_uniforms_at(seed, position, model.head.num_uniforms)
-            values = model.head.step_sample(params_t, uniforms_t, temperature)
-            out = {"params": params_t, "values": values}
-            out.update(flatten_state(new_state))
-            return out
+            return self._step_outputs(params_t, new_state, seed, position, temperature)
 
         return self._with_checks(checks, run)
 

@@ -141,6 +141,16 @@ class ServingModule(tf.Module):
         with tf.control_dependencies(checks):
             return fn()
 
+    def _step_outputs(self, params_t, new_state, seed, position, temperature):
+        """The `step` signature's outputs: params, the values drawn from the
+        uniforms `sample` would use at `position`, and the flattened state."""
+        from arzoo.sampling.seeds import step_uniforms_at
+
+        uniforms_t = step_uniforms_at(seed, position, self.model.head.num_uniforms)
+        out = {"params": params_t, "values": self.model.head.step_sample(params_t, uniforms_t, temperature)}
+        out.update(flatten_state(new_state))
+        return out
+
     # ----- endpoints ---------------------------------------------------------
 
     def _metadata(self, inputs):
