@@ -6,6 +6,8 @@ from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.gated_activation import GatedActivation
 from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
+from arzoo.layers.masked_dense import MaskedDense, degree_mask
+from arzoo.layers.nade_layer import NADEInput, NADEOutput
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 from arzoo.layers.shifts import down_shift, right_shift
 from arzoo.layers.wavenet_block import WaveNetBlock
@@ -18,7 +20,11 @@ __all__ = [
     "GatedActivation",
     "GatedPixelCNNBlock",
     "MaskedConv2D",
+    "MaskedDense",
+    "NADEInput",
+    "NADEOutput",
     "channel_group_mask",
+    "degree_mask",
     "down_shift",
     "pixelcnn_kernel_mask",
     "right_shift",

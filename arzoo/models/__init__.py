@@ -1,14 +1,24 @@
 """Model families; importing this package registers all of them."""
 
 from arzoo.models.base import AutoregressiveImageModel
+from arzoo.models.deep_nade import DeepNADE
+from arzoo.models.fvsbn import FVSBN
 from arzoo.models.gated_pixelcnn import GatedPixelCNN
+from arzoo.models.made import MADE
+from arzoo.models.nade import NADE
+from arzoo.models.ordered import OrderedDensityModel
 from arzoo.models.pixelcnn import PixelCNN
 from arzoo.models.registry import get_model_class, list_models, register_model
 from arzoo.models.wavenet import WaveNet
 
 __all__ = [
     "AutoregressiveImageModel",
+    "DeepNADE",
+    "FVSBN",
     "GatedPixelCNN",
+    "MADE",
+    "NADE",
+    "OrderedDensityModel",
     "PixelCNN",
     "WaveNet",
     "get_model_class",

@@ -200,6 +200,10 @@ class AutoregressiveImageModel(keras.Model):
         """`[B, H, W, C]` -> `[B, num_steps, head.values_per_step]` in sampling order."""
         return tf.reshape(x, [-1, self.num_steps, self.head.values_per_step])
 
+    def from_steps(self, steps):
+        """`[B, num_steps, head.values_per_step]` in sampling order -> `[B, H, W, C]`."""
+        return tf.reshape(steps, (-1,) + self.image_shape)
+
     def write_step(self, canvas, position, values):
         """Write `values` `[B, V]` at each row's step `position` `[B]` of `canvas`.
 

@@ -82,8 +82,7 @@ def cached_sample(model, uniforms, temperature, condition, known, known_mask):
     _, _, _, drawn = tf.while_loop(
         lambda t, *_: t < model.num_steps, body, (tf.constant(0), previous, state, drawn)
     )
-    steps = tf.transpose(drawn.stack(), [1, 0, 2])
-    return tf.reshape(steps, tf.concat([[batch], model.image_shape], 0))
+    return model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2]))
 
 
 def row_wise_sample(model, uniforms, temperature, condition, known, known_mask):
@@ -124,5 +123,4 @@ def row_wise_sample(model, uniforms, temperature, condition, known, known_mask):
     _, _, _, drawn = tf.while_loop(
         lambda row, *_: row < height, row_body, (tf.constant(0), previous, state, drawn)
     )
-    steps = tf.transpose(drawn.stack(), [1, 0, 2])
-    return tf.reshape(steps, tf.concat([[batch], model.image_shape], 0))
+    return model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2]))
