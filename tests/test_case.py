@@ -34,6 +34,13 @@ VARIANTS = {
 }
 
 
+def supports(family, variant):
+    """Whether `family` takes `variant`'s likelihood (the density estimators
+    order single sub-pixels, so they take no channel-coupled head)."""
+    likelihood = VARIANTS[variant].get("likelihood", "categorical")
+    return likelihood in arzoo.models.get_model_class(family).likelihoods
+
+
 def tiny_config(family):
     return arzoo.load_config(REPO / "zoo_configs" / "tiny" / f"{family}.yaml")
 

@@ -125,6 +125,8 @@ class AutoregressiveImageModel(keras.Model):
                 )
 
     modality = "image"
+    # The likelihood heads this family takes.
+    likelihoods = LIKELIHOODS
     # Compile the cached sampling loop with XLA (see BENCHMARKS.md).
     jit_sampling = True
 
