@@ -103,7 +103,7 @@ class DeepNADE(EnsembleMixin, OrderedDensityModel):
 
     def ensemble_orderings(self, count):
         """`[count, D]`: `ordering`, then orderings drawn from `ordering_seed`."""
-        drawn = random_orderings(count - 1, self.num_dims, self.ordering_seed + 1)
+        drawn = random_orderings(count - 1, self.num_dims, self.ordering_seed, stream=2)
         return np.concatenate([self.ordering[None], drawn.reshape(-1, self.num_dims)])
 
     def member_log_prob(self, x, condition, member):

@@ -133,7 +133,7 @@ class MADE(EnsembleMixin, OrderedDensityModel):
     def _mask_orderings(self):
         orderings = [self.ordering] * self.num_masks
         if self.order_agnostic and self.num_masks > 1:
-            drawn = random_orderings(self.num_masks - 1, self.num_dims, self.mask_seed + 1)
+            drawn = random_orderings(self.num_masks - 1, self.num_dims, self.mask_seed, stream=1)
             orderings = [self.ordering] + list(drawn)
         return np.stack(orderings)
 

@@ -44,10 +44,12 @@ def resolve_ordering(ordering, ordering_seed, num_dims):
     return order.astype(np.int32)
 
 
-def random_orderings(num_orderings, num_dims, seed):
-    """`[K, D]` int32: K permutations drawn from `seed`."""
-    rng = np.random.default_rng(seed)
-    return np.stack([rng.permutation(num_dims) for _ in range(num_orderings)]).astype(np.int32)
+def random_orderings(num_orderings, num_dims, seed, stream):
+    """`[K, D]` int32: K permutations drawn from `seed`; `stream` (an int
+    naming the use) keeps draws for different uses apart for one seed."""
+    rng = np.random.default_rng([seed, stream])
+    drawn = [rng.permutation(num_dims) for _ in range(num_orderings)]
+    return np.array(drawn, np.int32).reshape(num_orderings, num_dims)
 
 
 class OrderedDensityModel(AutoregressiveImageModel):
