@@ -43,8 +43,10 @@ def cmd_train(args):
 # ----- eval ---------------------------------------------------------------
 
 
-def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=True):
-    """Test NLL of a run next to the uniform and independent-pixel baselines."""
+def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=True, ensemble=None):
+    """Test NLL of a run next to the uniform and independent-pixel baselines
+    (and, for models with ensembles, the ensemble of `ensemble` members,
+    default the model's `ensemble_size`)."""
     from arzoo.evaluation import (
         evaluate_log_likelihood,
         independent_pixel_baseline,
@@ -71,6 +73,15 @@ def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=T
         "bits_per_dim": report.bits_per_dim,
         "headline": report.headline(model.num_levels),
     }
+    members = ensemble or getattr(model, "ensemble_size", 1)
+    if ensemble is not None or members > 1:
+        combined = evaluate_log_likelihood(model, test, batch_size, max_examples, num_members=members)
+        result["ensemble"] = {
+            "num_members": members,
+            "nats_per_image": combined.nats_per_image,
+            "bits_per_dim": combined.bits_per_dim,
+            "headline": combined.headline(model.num_levels),
+        }
     if baselines:
         train = load_split(data, data.train_split, model.num_levels)
         if max_examples is not None:
@@ -102,7 +113,10 @@ def cmd_eval(args):
         ))
         return
     _print_json(
-        evaluate_run(run, args.split, args.max_examples, args.batch_size, not args.no_baselines)
+        evaluate_run(
+            run, args.split, args.max_examples, args.batch_size, not args.no_baselines,
+            ensemble=args.ensemble,
+        )
     )
 
 
@@ -508,6 +522,9 @@ def build_parser():
     p.add_argument("--max-examples", type=int, help="evaluate only the first N examples")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
+    p.add_argument("--ensemble", type=int, metavar="K",
+                   help="MADE / DeepNADE: also score the ensemble of K masks or orderings "
+                   "(default: the model's ensemble_size when above 1)")
     p.add_argument("--speaker-id", action="store_true",
                    help="audio models with speakers: also identify the speaker of one-second clips")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",

@@ -74,6 +74,8 @@ class TrainingConfig:
     grad_clip_norm: Optional[float] = None
     jit_compile: bool = False
     seed: int = 0
+    # Stop after this many seconds of training (a CPU budget), whatever `steps`.
+    max_seconds: Optional[float] = None
 
 
 def _check_fields(section, cls, values):
@@ -137,7 +139,7 @@ def validate_config(config):
     data = _check_fields("data", DataConfig, config.get("data") or {})
     training = _check_fields("training", TrainingConfig, config.get("training") or {})
     _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length"])
-    _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices"])
+    _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices", "max_seconds"])
     if training.strategy not in STRATEGIES:
         raise ConfigError(
             f"training.strategy={training.strategy!r}; allowed: {', '.join(STRATEGIES)}."

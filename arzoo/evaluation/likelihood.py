@@ -41,7 +41,9 @@ def _condition(model, batch):
     return None
 
 
-def evaluate_log_likelihood(model, dataset, batch_size=256, max_examples=None, progress=None):
+def evaluate_log_likelihood(
+    model, dataset, batch_size=256, max_examples=None, progress=None, num_members=None
+):
     """Exact test NLL of `model` on an unbatched dataset of {"image", "label"}.
 
     Args:
@@ -50,12 +52,24 @@ def evaluate_log_likelihood(model, dataset, batch_size=256, max_examples=None, p
       batch_size: evaluation batch size.
       max_examples: evaluate only the first examples.
       progress: optional callable(num_done) called after every batch.
+      num_members: score the ensemble of this many members instead
+        (`model.ensemble_log_prob`: MADE's masks, DeepNADE's orderings).
     """
     total, count = 0.0, 0
 
     @tf.function(reduce_retracing=True)
     def batch_log_prob(x, condition):
         return model.head.conditional_log_probs(model(x, condition), x)
+
+    if num_members is not None:
+        if not hasattr(model, "ensemble_log_prob"):
+            raise ValueError(
+                f"num_members={num_members} but the {type(model).__name__} model has no "
+                "ensemble (MADE and DeepNADE have)."
+            )
+
+        def batch_log_prob(x, condition):  # noqa: F811 (eager: K members, K passes)
+            return model.ensemble_log_prob(x, condition, num_members)
 
     for batch in _batches(dataset, batch_size, max_examples):
         x = tf.cast(batch["image"], tf.int32)

@@ -243,7 +243,9 @@ def train(
         `model`, `data`, `training`, validated here).
       output_dir: where `checkpoints/`, `tensorboard/` and `model.keras` go.
       steps: the step to train up to (overrides `training.steps`). A run
-        resumed at or past it only writes the final outputs.
+        resumed at or past it only writes the final outputs. With
+        `training.max_seconds`, training also stops once that much wall time
+        has passed in this call (the result's `step` says where).
       progress: show a progress bar (step, bits/dim, steps/s) on stderr.
       callbacks: callables `fn(step, logs)` called at every logging point
         (every `training.log_every` steps and at the end) on every worker;
@@ -273,6 +275,12 @@ def train(
         raise ValueError(f"steps must be a non-negative integer, got steps={total_steps!r}.")
     output_dir = os.fspath(output_dir)
 
+    if training.max_seconds is not None and training.strategy == "multi_worker":
+        raise ValueError(
+            "training.max_seconds stops each process on its own clock, which would leave "
+            "multi_worker peers waiting in a collective; use training.steps with "
+            f"strategy='multi_worker' (got max_seconds={training.max_seconds})."
+        )
     if strategy is None:
         strategy = make_strategy(training.strategy, training.num_devices, training.tpu)
     chief = is_chief(strategy)
@@ -307,9 +315,12 @@ def train(
                 strategy, model, optimizer, step, data.batch_size,
                 clip_norm=training.grad_clip_norm, jit_compile=training.jit_compile,
             )
+        deadline = None if training.max_seconds is None else time.time() + training.max_seconds
         while current < total_steps:
             loss = float(train_step(iterator))
             current += 1
+            if deadline is not None and time.time() >= deadline:
+                total_steps = current  # the time budget is spent: this is the last step
             if not np.isfinite(loss):
                 raise FloatingPointError(
                     f"The training loss became {loss} at step {current}; lower "
