@@ -89,3 +89,23 @@ def test_errors_name_the_problem(capsys, tmp_path):
     bad.write_bytes(b"not a zip")
     assert main(["sample", str(bad)]) == 2
     assert "Cannot load the model" in capsys.readouterr().err
+
+
+def test_made_run_evaluates_mask_zero_and_the_ensemble(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path / "data"))
+    config = str(REPO / "zoo_configs" / "tiny" / "made.yaml")
+    out = tmp_path / "made"
+    assert main(["train", config, "--output", str(out), "--no-progress", "--set", "training.steps=30",
+                 "--set", "model.image_shape=[8, 8, 1]", "--set", "training.learning_rate=0.01"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "--max-examples", "60"]) == 0
+    report = last_json(capsys.readouterr().out)
+    ensemble = report["ensemble"]
+    assert ensemble["num_members"] == 3 and report["num_examples"] == 60
+    # Binary data: nats per image are the headline; the ensemble is scored on the same images.
+    assert report["headline"].endswith("nats/image") and ensemble["headline"].endswith("nats/image")
+    assert 0 < ensemble["nats_per_image"] < report["baselines"]["uniform"]["nats_per_image"]
+    assert main(["eval", str(out), "--max-examples", "60", "--ensemble", "2", "--no-baselines"]) == 0
+    assert last_json(capsys.readouterr().out)["ensemble"]["num_members"] == 2
+    assert main(["eval", str(out), "--max-examples", "60", "--ensemble", "5", "--no-baselines"]) != 0
+    assert "num_members=5 but the model has num_masks=3" in capsys.readouterr().err

@@ -182,3 +182,26 @@ def test_image_grid():
     assert grid.shape == (1, 4, 9, 1) and grid.dtype == np.uint8
     np.testing.assert_array_equal(grid[0, 2:4, 3:6, 0], images[4, ..., 0] * 85)
     np.testing.assert_array_equal(grid[0, 2:4, 6:9, 0], 0)  # the empty cell
+
+
+def test_max_seconds_stops_on_the_clock_and_keeps_the_outputs(tmp_path):
+    training = {"steps": 10**6, "max_seconds": 3.0, "checkpoint_every": 10**6}
+    result = train(
+        tiny_config(training=training), tmp_path, progress=False,
+        train_dataset=lambda: synthetic_dataset(32, [8, 8, 1], 4),
+    )
+    assert 0 < result.step < 10**6
+    assert result.wall_time < 60
+    assert os.path.exists(os.path.join(tmp_path, "model.keras"))
+    # The last step was checkpointed: a resume starts where the clock stopped.
+    again = train(
+        tiny_config(training={"steps": result.step + 2, "checkpoint_every": 10**6}), tmp_path,
+        progress=False, train_dataset=lambda: synthetic_dataset(32, [8, 8, 1], 4),
+    )
+    assert again.start_step == result.step and again.step == result.step + 2
+
+
+def test_max_seconds_is_refused_under_multi_worker(tmp_path):
+    with pytest.raises(ValueError, match="max_seconds=5.0"):
+        train(tiny_config(training={"steps": 1, "max_seconds": 5.0, "strategy": "multi_worker"}),
+              tmp_path, progress=False)
