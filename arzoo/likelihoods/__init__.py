@@ -7,6 +7,7 @@ from arzoo.likelihoods.discretized_logistic_mixture import (
 )
 from arzoo.likelihoods.head import LikelihoodHead
 from arzoo.likelihoods.linear_pcm import linear_decode, linear_encode
+from arzoo.likelihoods.mixture_of_gaussians import MixtureOfGaussians
 from arzoo.likelihoods.mu_law import mu_law_decode, mu_law_encode
 
 LIKELIHOODS = ("bernoulli", "categorical", "logistic_mixture")
@@ -38,6 +39,7 @@ __all__ = [
     "linear_decode",
     "linear_encode",
     "make_head",
+    "MixtureOfGaussians",
     "mu_law_decode",
     "mu_law_encode",
 ]

@@ -1,6 +1,7 @@
 """Model families; importing this package registers all of them."""
 
 from arzoo.models.base import AutoregressiveImageModel
+from arzoo.models.conv_nade import ConvNADE
 from arzoo.models.deep_nade import DeepNADE
 from arzoo.models.fvsbn import FVSBN
 from arzoo.models.gated_pixelcnn import GatedPixelCNN
@@ -8,11 +9,13 @@ from arzoo.models.made import MADE
 from arzoo.models.nade import NADE
 from arzoo.models.ordered import OrderedDensityModel
 from arzoo.models.pixelcnn import PixelCNN
+from arzoo.models.rnade import RNADE
 from arzoo.models.registry import get_model_class, list_models, register_model
 from arzoo.models.wavenet import WaveNet
 
 __all__ = [
     "AutoregressiveImageModel",
+    "ConvNADE",
     "DeepNADE",
     "FVSBN",
     "GatedPixelCNN",
@@ -20,6 +23,7 @@ __all__ = [
     "NADE",
     "OrderedDensityModel",
     "PixelCNN",
+    "RNADE",
     "WaveNet",
     "get_model_class",
     "list_models",

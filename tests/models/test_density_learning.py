@@ -20,6 +20,7 @@ MODELS = {
     "nade": dict(num_hidden=64),
     "made": dict(num_hidden=128, num_masks=4, order_agnostic=True),
     "deep_nade": dict(num_hidden=64, num_layers=2, num_orderings=4),
+    "conv_nade": dict(num_filters=16, num_layers=3, kernel_size=5, num_orderings=4),
 }
 STEPS = 800
 
