@@ -43,6 +43,31 @@ def cmd_train(args):
 # ----- eval ---------------------------------------------------------------
 
 
+def evaluate_vector_run(run, split=None, baselines=True):
+    """Test NLL (nats per example) of a real-valued density (RNADE) next to
+    independent Gaussians per dimension."""
+    from arzoo.data.continuous import load_continuous
+    from arzoo.evaluation import diagonal_gaussian_baseline
+
+    if run.config is None:
+        raise ValueError("Evaluation needs the run's data settings: give the run folder.")
+    data = run.config["data"]
+    split = split or data.test_split
+    x = load_continuous(data.dataset, split)
+    nats = float(-run.model.log_prob(x).numpy().mean())
+    result = {
+        "dataset": data.dataset,
+        "split": split,
+        "num_examples": int(len(x)),
+        "nats_per_example": nats,
+        "headline": f"{nats:.3f} nats/example",
+    }
+    if baselines:
+        train = load_continuous(data.dataset, data.train_split)
+        result["baselines"] = {"diagonal_gaussian": {"nats_per_example": diagonal_gaussian_baseline(train, x)}}
+    return result
+
+
 def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=True, ensemble=None):
     """Test NLL of a run next to the uniform and independent-pixel baselines
     (and, for models with ensembles, the ensemble of `ensemble` members,
@@ -111,6 +136,9 @@ def cmd_eval(args):
             run, args.split, args.max_examples, min(args.batch_size, 16), not args.no_baselines,
             speaker_id=args.speaker_id,
         ))
+        return
+    if run.model.modality == "vector":
+        _print_json(evaluate_vector_run(run, args.split, not args.no_baselines))
         return
     _print_json(
         evaluate_run(

@@ -11,6 +11,7 @@ from arzoo.evaluation.causality import (
 from arzoo.evaluation.speaker_id import SpeakerIdentification, identify_speakers
 from arzoo.evaluation.likelihood import (
     LikelihoodReport,
+    diagonal_gaussian_baseline,
     evaluate_log_likelihood,
     independent_pixel_baseline,
     uniform_baseline,
@@ -24,6 +25,7 @@ __all__ = [
     "audit_receptive_field",
     "causality_violations",
     "dependency_maps",
+    "diagonal_gaussian_baseline",
     "evaluate_log_likelihood",
     "independent_pixel_baseline",
     "random_inputs",

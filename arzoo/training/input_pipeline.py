@@ -29,13 +29,20 @@ EVAL_CLIP_SEED = 1234
 
 def load_model_split(data, split, model, training=False):
     """The unbatched examples of one split, in the form `model` trains on:
-    `{"image", "label"}` for image models; for audio models one clip of
+    `{"image", "label"}` for image models, `{"x"}` for vector models (the
+    real-valued sets of `arzoo.data.continuous`); for audio models one clip of
     `data.clip_length` levels from every recording, with speaker ids and, for
     local conditioning, log-mel features (at random places; the same places
     in every evaluation).
     """
     if model.modality == "image":
         return load_split(data, split, model.num_levels)
+    if model.modality == "vector":
+        import tensorflow as tf
+
+        from arzoo.data.continuous import load_continuous
+
+        return tf.data.Dataset.from_tensor_slices({"x": load_continuous(data.dataset, split)})
     if data.clip_length is None:
         raise ValueError(
             "An audio model trains on clips: set data.clip_length (samples per clip, "
@@ -64,6 +71,13 @@ def check_element_spec(dataset, model, name="dataset"):
     spec = dataset.element_spec
     if model.modality == "audio":
         return _check_audio_spec(spec, model, name)
+    if model.modality == "vector":
+        if not isinstance(spec, dict) or "x" not in spec or tuple(spec["x"].shape) != (model.num_dims,):
+            raise ValueError(
+                f"The {name} must yield dicts with 'x' (float32 [{model.num_dims}]) for a "
+                f"model with num_dims={model.num_dims}; got {spec}."
+            )
+        return None
     if not isinstance(spec, dict) or "image" not in spec:
         raise ValueError(
             f"The {name} must yield dicts with an 'image' key (and 'label'), got {spec}."
