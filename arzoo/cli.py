@@ -182,6 +182,9 @@ def cmd_sample(args):
 
         _print_json(sample_audio(args, run))
         return
+    if model.modality == "vector":
+        _print_json(_sample_vectors(args, model))
+        return
     condition = _condition_for(model, args.label, args.n)
     print(
         f"sampling {args.n} images of {list(model.image_shape)} ({model.num_steps} steps, "
@@ -211,6 +214,22 @@ def cmd_sample(args):
             "steps_per_second": model.num_steps / elapsed,
         }
     )
+
+
+def _sample_vectors(args, model):
+    """Real-valued models (RNADE): `[n, D]` float32 samples into a .npy file."""
+    import numpy as np
+
+    from arzoo.files import atomic_path
+
+    if args.label is not None:
+        raise ValueError("--label was given but the model is not class-conditional.")
+    start = time.time()
+    samples = model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method).numpy()
+    npy = os.path.splitext(args.out)[0] + ".npy"
+    with atomic_path(npy) as temporary:
+        np.save(temporary, samples)
+    return {"samples": npy, "num_samples": args.n, "shape": list(samples.shape), "seconds": time.time() - start}
 
 
 # ----- audit --------------------------------------------------------------

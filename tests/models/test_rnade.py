@@ -411,3 +411,7 @@ def test_eval_cli_reports_nats_per_example_and_the_gaussian_baseline(tmp_path, c
     assert report["num_examples"] == 36 and report["dataset"] == "wine"
     assert np.isfinite(report["nats_per_example"])
     assert 10 < report["baselines"]["diagonal_gaussian"]["nats_per_example"] < 40
+    assert main(["sample", str(out), "--n", "3", "--seed", "2", "--out", str(tmp_path / "s.png")]) == 0
+    text = capsys.readouterr().out
+    samples = np.load(json.loads(text[text.index("{"):])["samples"])
+    assert samples.shape == (3, 13) and np.isfinite(samples).all()
