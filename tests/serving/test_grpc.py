@@ -310,7 +310,12 @@ def test_new_version_is_picked_up(server, exports):
         np.testing.assert_allclose(
             client.log_prob(x)["log_prob"], exports.v1.log_prob(x).numpy(), atol=1e-5, rtol=0
         )
-        shutil.copytree(os.path.join(exports.base, "tiny", "2"), os.path.join(exports.polled, "2"))
+        # Written as exporters write (a temporary folder, then a rename): a
+        # folder copied in place can be polled half-written, fail, and (as in
+        # TF Serving) stay failed.
+        staging = os.path.join(exports.polled, ".incomplete-2-test")
+        shutil.copytree(os.path.join(exports.base, "tiny", "2"), staging)
+        os.rename(staging, os.path.join(exports.polled, "2"))
         assert wait_for(lambda: _available(client, 2)), "version 2 was not loaded"
         np.testing.assert_allclose(
             client.log_prob(x)["log_prob"], exports.v2.log_prob(x).numpy(), atol=1e-5, rtol=0
