@@ -19,7 +19,8 @@ class FVSBN(OrderedDensityModel):
     degrees are the positions in o). With `likelihood="categorical"` each
     conditional is a softmax regression on the hat one-hot of the earlier
     values. A condition (class, embedding or spatial map) adds a dense
-    projection to every conditional's logits.
+    projection to every conditional's logits. Sampling keeps all D running
+    logits as its state and adds one row of W per step, O(D) per step.
 
     Args:
       image_shape, num_levels, likelihood, num_classes, condition_shape,
@@ -51,6 +52,34 @@ class FVSBN(OrderedDensityModel):
             else None
         )
         self.build()
+
+    def _masked_kernel(self):
+        return self.logits.kernel * self.mask
+
+    # The state is every conditional's running logit (bias, condition and
+    # the values drawn so far): a step adds one input's row of W, O(D).
+
+    def initial_state(self, batch_size, condition=None):
+        logits = tf.zeros([batch_size, self.num_dims * self.head.params_per_step]) + self.logits.bias
+        condition = self.condition_vector(condition)
+        if condition is not None:
+            logits = logits + self.condition_projection(condition)
+        return {"logits": logits, "position": tf.zeros([batch_size], tf.int32)}
+
+    def step(self, inputs_t, state, condition=None):
+        position = state["position"]
+        ordering = tf.constant(self.ordering)
+        features, params = self.num_input_features, self.head.params_per_step
+        previous = tf.gather(ordering, tf.maximum(position - 1, 0))
+        rows = tf.reshape(self._masked_kernel(), [self.num_dims, features, -1])
+        added = tf.einsum("bf,bfo->bo", self.value_features(inputs_t), tf.gather(rows, previous))
+        logits = state["logits"] + tf.where((position > 0)[:, None], added, 0.0)
+        current = tf.gather(ordering, tf.minimum(position, self.num_dims - 1))
+        per_dim = tf.reshape(logits, [-1, self.num_dims, params])
+        return tf.gather(per_dim, current, axis=1, batch_dims=1), {
+            "logits": logits,
+            "position": position + 1,
+        }
 
     def network(self, x, condition, training=False):
         features = tf.reshape(self.input_features(x), [-1, self.num_dims * self.num_input_features])
