@@ -302,7 +302,7 @@ class RNADE(keras.Model):
             if not np.all(np.isfinite(values) & (values > 0)):
                 raise ValueError(f"temperature must be finite and > 0, got {values.tolist()}.")
         if method not in self._compiled:
-            loop = self._naive_loop if method == "naive" else self._cached_loop
+            loop = self.naive_sample if method == "naive" else self.cached_sample
 
             def draw(seeds, temperature, known, known_mask):
                 # Drawn inside the graph: eager map_fn over rows costs ms per row.
@@ -316,7 +316,7 @@ class RNADE(keras.Model):
         drawn = self.likelihood.sample_from_uniforms(params_t, uniforms_t, temperature)
         return tf.where(known_flag_t, known_t, drawn)
 
-    def _naive_loop(self, uniforms, temperature, known, known_mask):
+    def naive_sample(self, uniforms, temperature, known, known_mask):
         """Recompute `call` over the whole canvas for each step t, draw x_{o_t}."""
         ordering = tf.constant(self.ordering)
 
@@ -332,7 +332,7 @@ class RNADE(keras.Model):
         )
         return canvas
 
-    def _cached_loop(self, uniforms, temperature, known, known_mask):
+    def cached_sample(self, uniforms, temperature, known, known_mask):
         """Feed each drawn value back through `step` (O(H K) per step)."""
         known_steps = tf.gather(known, self.ordering, axis=1)
         known_flags = tf.gather(known_mask, self.ordering, axis=1)

@@ -7,9 +7,9 @@ message names the input, never a crash. The whole sampling loop runs inside
 `sample` and `complete`; `initial_state` / `step` stream the same samples one
 step per request, with the state passed in and out as `state_<path>` tensors.
 
-The modalities' signatures: `image_signatures.ImageServingModule` and
-`audio_signatures.AudioServingModule`; `serving_module_for(model)` picks one
-by `model.modality`. Both also export `metadata`: `seed` [B, 2] in (every
+The modalities' signatures: `image_signatures.ImageServingModule`,
+`audio_signatures.AudioServingModule` and `vector_signatures.VectorServingModule`
+(RNADE); `serving_module_for(model)` picks one by `model.modality`. Both also export `metadata`: `seed` [B, 2] in (every
 input is batched), the numbers a client needs to read the outputs
 (num_levels, ...) out, one row per seed.
 """
@@ -190,6 +190,7 @@ def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=
     """
     from arzoo.serving.audio_signatures import AudioServingModule
     from arzoo.serving.image_signatures import ImageServingModule
+    from arzoo.serving.vector_signatures import VectorServingModule
 
     modality = getattr(model, "modality", None)
     if modality == "audio":
@@ -198,4 +199,10 @@ def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=
         if max_length is not None:
             raise ValueError(f"max_length applies to audio models only; {type(model).__name__} is an image model.")
         return ImageServingModule(model, max_batch_size)
-    raise ValueError(f"No serving signatures for modality {modality!r} ({type(model).__name__}); known: image, audio.")
+    if modality == "vector":
+        if max_length is not None:
+            raise ValueError(f"max_length applies to audio models only; {type(model).__name__} is a vector model.")
+        return VectorServingModule(model, max_batch_size)
+    raise ValueError(
+        f"No serving signatures for modality {modality!r} ({type(model).__name__}); known: image, audio, vector."
+    )

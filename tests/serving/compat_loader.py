@@ -43,10 +43,11 @@ def _stream(loaded, sample_inputs, out):
     seed, temperature = sample_inputs["seed"], sample_inputs["temperature"]
     step = loaded.signatures["step"]
     state = loaded.signatures["initial_state"](seed=seed, **cond)
-    values_per_step = step.structured_input_signature[1]["inputs_t"].shape[1]
+    inputs_spec = step.structured_input_signature[1]["inputs_t"]
+    values_per_step = inputs_spec.shape[1]
     samples = loaded.signatures["sample"](**sample_inputs)["samples"]
     num_steps = int(np.prod(samples.shape[1:])) // int(values_per_step)
-    inputs_t = tf.zeros([seed.shape[0], values_per_step], tf.int32)
+    inputs_t = tf.zeros([seed.shape[0], values_per_step], inputs_spec.dtype)
     all_values, all_params = [], []
     positions = []
     for _ in range(num_steps):
