@@ -98,7 +98,7 @@ def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=T
         "bits_per_dim": report.bits_per_dim,
         "headline": report.headline(model.num_levels),
     }
-    members = ensemble or getattr(model, "ensemble_size", 1)
+    members = ensemble if ensemble is not None else getattr(model, "ensemble_size", 1)
     if ensemble is not None or members > 1:
         combined = evaluate_log_likelihood(model, test, batch_size, max_examples, num_members=members)
         result["ensemble"] = {

@@ -53,9 +53,6 @@ class FVSBN(OrderedDensityModel):
         )
         self.build()
 
-    def _masked_kernel(self):
-        return self.logits.kernel * self.mask
-
     # The state is every conditional's running logit (bias, condition and
     # the values drawn so far): a step adds one input's row of W, O(D).
 
@@ -71,8 +68,10 @@ class FVSBN(OrderedDensityModel):
         ordering = tf.constant(self.ordering)
         features, params = self.num_input_features, self.head.params_per_step
         previous = tf.gather(ordering, tf.maximum(position - 1, 0))
-        rows = tf.reshape(self._masked_kernel(), [self.num_dims, features, -1])
-        added = tf.einsum("bf,bfo->bo", self.value_features(inputs_t), tf.gather(rows, previous))
+        rows = tf.reshape(self.logits.kernel, [self.num_dims, features, -1])
+        mask_rows = tf.reshape(tf.constant(self.mask), [self.num_dims, features, -1])
+        weights = tf.gather(rows, previous) * tf.gather(mask_rows, previous)  # one input's row: O(D)
+        added = tf.einsum("bf,bfo->bo", self.value_features(inputs_t), weights)
         logits = state["logits"] + tf.where((position > 0)[:, None], added, 0.0)
         current = tf.gather(ordering, tf.minimum(position, self.num_dims - 1))
         per_dim = tf.reshape(logits, [-1, self.num_dims, params])

@@ -54,7 +54,8 @@ class MADE(EnsembleMixin, OrderedDensityModel):
     and `ensemble_log_prob` averages the K densities at test time. Mask 0
     uses `ordering`; it is the model's own density (`log_prob`, sampling,
     `step`), so the contract's sampling order is mask 0's. Sampling takes D
-    passes (one per step). A condition is added to the first hidden layer.
+    passes (one per step). A condition is added to the first hidden layer
+    and to the outputs (the first conditional reads no hidden unit).
 
     Args:
       image_shape, num_levels, likelihood, num_classes, condition_shape,
@@ -124,6 +125,13 @@ class MADE(EnsembleMixin, OrderedDensityModel):
             if self.is_conditional
             else None
         )
+        # The first conditional reads no hidden unit (its degree is 1), so
+        # the condition also reaches the outputs directly.
+        self.condition_output = (
+            keras.layers.Dense(self.num_dims * self.head.params_per_step, use_bias=False, name="condition_output")
+            if self.is_conditional
+            else None
+        )
         self.build()
 
     @property
@@ -158,6 +166,8 @@ class MADE(EnsembleMixin, OrderedDensityModel):
                 hidden = hidden + self.condition_projection(condition)
             hidden = tf.nn.relu(hidden)
         params = self.output_layer(hidden, masks[-1])
+        if condition is not None:
+            params = params + self.condition_output(condition)
         return self.to_image_params(tf.reshape(params, [-1, self.num_dims, self.head.params_per_step]))
 
     def member_log_prob(self, x, condition, member):

@@ -150,3 +150,18 @@ def test_deep_nade_prefix_sums_equal_d_masked_passes(variant):
     fast = model.ordered_params(x, condition, ordering)
     slow = OrderlessModel.ordered_params(model, x, condition, ordering)
     np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("family", BINARY_FAMILIES)
+def test_the_condition_reaches_every_conditional(family):
+    """d params_t / d condition is non-zero at every step (a MADE whose
+    condition entered only the hidden layers missed the first one)."""
+    model = randomize_biases(test_case.build_tiny(family, **test_case.VARIANTS["embedding"]))
+    x = test_case.random_images(model, 2)
+    condition = tf.constant(test_case.random_condition(model, 2), tf.float32)
+    for t in range(model.num_steps):
+        with tf.GradientTape() as tape:
+            tape.watch(condition)
+            total = tf.reduce_sum(model.params_at(model(x, condition), tf.fill([2], t)))
+        grad = tape.gradient(total, condition)
+        assert grad is not None and np.abs(grad.numpy()).max() > 0, f"step {t} ignores the condition"
