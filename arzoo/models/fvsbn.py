@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.layers import MaskedDense, degree_mask
-from arzoo.models.ordered import OrderedDensityModel
+from arzoo.models.ordered import OrderedDensityModel, step_dimensions
 from arzoo.models.registry import register_model
 
 
@@ -65,20 +65,15 @@ class FVSBN(OrderedDensityModel):
 
     def step(self, inputs_t, state, condition=None):
         position = state["position"]
-        ordering = tf.constant(self.ordering)
-        features, params = self.num_input_features, self.head.params_per_step
-        previous = tf.gather(ordering, tf.maximum(position - 1, 0))
+        previous, _, started = step_dimensions(self.ordering, position)
+        features = self.num_input_features
         rows = tf.reshape(self.logits.kernel, [self.num_dims, features, -1])
         mask_rows = tf.reshape(tf.constant(self.mask), [self.num_dims, features, -1])
         weights = tf.gather(rows, previous) * tf.gather(mask_rows, previous)  # one input's row: O(D)
         added = tf.einsum("bf,bfo->bo", self.value_features(inputs_t), weights)
-        logits = state["logits"] + tf.where((position > 0)[:, None], added, 0.0)
-        current = tf.gather(ordering, tf.minimum(position, self.num_dims - 1))
-        per_dim = tf.reshape(logits, [-1, self.num_dims, params])
-        return tf.gather(per_dim, current, axis=1, batch_dims=1), {
-            "logits": logits,
-            "position": position + 1,
-        }
+        logits = state["logits"] + tf.where(started[:, None], added, 0.0)
+        params = self.params_at(logits, tf.minimum(position, self.num_dims - 1))
+        return params, {"logits": logits, "position": position + 1}
 
     def network(self, x, condition, training=False):
         features = tf.reshape(self.input_features(x), [-1, self.num_dims * self.num_input_features])

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from arzoo.layers import NADEInput, NADEOutput
 from arzoo.models.base import int_at_least
-from arzoo.models.ordered import OrderedDensityModel
+from arzoo.models.ordered import OrderedDensityModel, step_dimensions
 from arzoo.models.registry import register_model
 
 
@@ -78,13 +78,11 @@ class NADE(OrderedDensityModel):
 
     def step(self, inputs_t, state, condition=None):
         position = state["position"]
-        ordering = tf.constant(self.ordering)
-        previous = tf.gather(ordering, tf.maximum(position - 1, 0))
+        previous, current, started = step_dimensions(self.ordering, position)
         added = self.hidden_input.add_dimension(
             tf.zeros_like(state["activation"]), previous, self.value_features(inputs_t)
         )
-        activation = state["activation"] + tf.where((position > 0)[:, None], added, 0.0)
-        current = tf.gather(ordering, tf.minimum(position, self.num_dims - 1))
+        activation = state["activation"] + tf.where(started[:, None], added, 0.0)
         params = self.outputs.at(tf.sigmoid(activation), current)
         return params, {"activation": activation, "position": position + 1}
 

@@ -44,6 +44,18 @@ def resolve_ordering(ordering, ordering_seed, num_dims):
     return order.astype(np.int32)
 
 
+def step_dimensions(ordering, position):
+    """For per-row step indices `position` `[B]`: (the dimension fed back,
+    drawn at position - 1; the dimension whose parameters the step returns;
+    whether anything was fed back, i.e. position > 0). Positions are
+    clipped into [0, D) so the gathers stay in range."""
+    ordering = tf.constant(ordering)
+    last = int(ordering.shape[0]) - 1
+    previous = tf.gather(ordering, tf.maximum(position - 1, 0))
+    current = tf.gather(ordering, tf.minimum(position, last))
+    return previous, current, position > 0
+
+
 def random_orderings(num_orderings, num_dims, seed, stream):
     """`[K, D]` int32: K permutations drawn from `seed`; `stream` (an int
     naming the use) keeps draws for different uses apart for one seed."""

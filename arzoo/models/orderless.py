@@ -106,9 +106,7 @@ class OrderlessModel(EnsembleMixin, OrderedDensityModel):
         rank = tf.reshape(tf.constant(self.event_step_index), [1, -1])
         mask = tf.cast(rank < position[:, None], tf.float32)
         params = self.given_mask(canvas, mask, self.condition_vector(condition))
-        current = tf.gather(tf.constant(self.ordering), tf.minimum(position, self.num_dims - 1))
-        flat = tf.reshape(params, [-1, self.num_dims, self.head.params_per_step])
-        return tf.gather(flat, current, axis=1, batch_dims=1), {
+        return self.params_at(params, tf.minimum(position, self.num_dims - 1)), {
             "canvas": canvas,
             "position": position + 1,
         }

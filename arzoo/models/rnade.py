@@ -8,7 +8,7 @@ import tensorflow as tf
 from arzoo.layers import NADEInput, NADEOutput
 from arzoo.likelihoods.mixture_of_gaussians import MixtureOfGaussians
 from arzoo.models.base import SAMPLING_METHODS, int_at_least, resolve_seeds
-from arzoo.models.ordered import resolve_ordering
+from arzoo.models.ordered import resolve_ordering, step_dimensions
 from arzoo.models.registry import register_model
 
 
@@ -220,14 +220,12 @@ class RNADE(keras.Model):
           `ordering[position]`, and the advanced state. O(H K) per row.
         """
         position = state["position"]
-        ordering = tf.constant(self.ordering)
-        previous = tf.gather(ordering, tf.maximum(position - 1, 0))
+        previous, current, started = step_dimensions(self.ordering, position)
         values = tf.reshape(tf.cast(inputs_t, tf.float32), [-1, 1])
         added = self.hidden_input.add_dimension(tf.zeros_like(state["activation"]), previous, values)
-        activation = state["activation"] + tf.where((position > 0)[:, None], added, 0.0)
-        current_step = tf.minimum(position, self.num_dims - 1)
-        hidden = tf.sigmoid(self._scale(activation, current_step))
-        params = self.outputs.at(hidden, tf.gather(ordering, current_step))
+        activation = state["activation"] + tf.where(started[:, None], added, 0.0)
+        hidden = tf.sigmoid(self._scale(activation, tf.minimum(position, self.num_dims - 1)))
+        params = self.outputs.at(hidden, current)
         return params, {"activation": activation, "position": position + 1}
 
     # ----- sampling ----------------------------------------------------------
