@@ -1,8 +1,11 @@
 """A mixture of Gaussians per real-valued dimension, as in RNADE.
 
 Unlike the image heads (`LikelihoodHead`), this one models a real number,
-not integer levels: its `log_prob` is a log-density. The models that use it
-(`arzoo.models.RNADE`) read it directly, so it is not one of `LIKELIHOODS`.
+not integer levels: its `log_prob` is a log-density, and its steps draw
+float32 values. It offers the step interface the sampling driver reads
+(`num_uniforms`, `values_per_step`, `params_per_step`, `step_sample`,
+`step_log_prob`), so `arzoo.models.RNADE` samples through the one driver;
+it is not one of the image `LIKELIHOODS`.
 """
 
 import numpy as np
@@ -43,6 +46,7 @@ class MixtureOfGaussians:
     """
 
     num_uniforms = 2  # one picks the component, one the value inside it
+    values_per_step = 1
     min_scale = 1e-3
     max_log_scale = 20.0
 
@@ -57,6 +61,7 @@ class MixtureOfGaussians:
             )
         self.num_components = int(num_components)
         self.params_per_dim = 3 * self.num_components
+        self.params_per_step = self.params_per_dim
 
     def split(self, params):
         """`[..., 3K]` -> (logits, means, scales), each `[..., K]`."""
@@ -76,7 +81,11 @@ class MixtureOfGaussians:
         """Log-density of `x` `[...]` under `params` `[..., 3K]`, `[...]` nats."""
         return self.distribution(params).log_prob(tf.cast(x, params.dtype))
 
-    def sample_from_uniforms(self, params, uniforms, temperature):
+    def step_log_prob(self, params_t, values_t):
+        """Log-density of one step's values: `[B, 3K]`, `[B, 1]` -> `[B]`."""
+        return self.log_prob(params_t, tf.reshape(values_t, [-1]))
+
+    def step_sample(self, params, uniforms, temperature):
         """One value per row, a deterministic function of the uniforms.
 
         The component is the inverse CDF of the weights at `uniforms[:, 0]`;
@@ -89,11 +98,11 @@ class MixtureOfGaussians:
           temperature: `[B]` float32 > 0.
 
         Returns:
-          `[B]` float32.
+          `[B, 1]` float32.
         """
         logits, means, scales = self.split(params)
         component = categorical_from_uniform(logits, uniforms[:, 0])
         mean = tf.gather(means, component, axis=1, batch_dims=1)
         scale = tf.gather(scales, component, axis=1, batch_dims=1)
         u = tf.clip_by_value(uniforms[:, 1], _UNIFORM_EPS, 1.0 - _UNIFORM_EPS)
-        return mean + scale * tf.sqrt(temperature) * tf.math.ndtri(u)
+        return (mean + scale * tf.sqrt(temperature) * tf.math.ndtri(u))[:, None]

@@ -1,6 +1,7 @@
 """Model families; importing this package registers all of them."""
 
-from arzoo.models.base import AutoregressiveImageModel
+from arzoo.models.base import AutoregressiveModel
+from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.conv_nade import ConvNADE
 from arzoo.models.deep_nade import DeepNADE
 from arzoo.models.fvsbn import FVSBN
@@ -15,6 +16,7 @@ from arzoo.models.wavenet import WaveNet
 
 __all__ = [
     "AutoregressiveImageModel",
+    "AutoregressiveModel",
     "ConvNADE",
     "DeepNADE",
     "FVSBN",

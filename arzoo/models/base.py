@@ -1,21 +1,25 @@
-"""The contract every arzoo image model shares.
+"""The contract every arzoo model shares, whatever its events are.
 
-An image x of shape [H, W, C] with integer levels in [0, L) is modelled as
+A model is a density over events x (an image, a waveform, a text, a real
+vector) factorised in an explicit sampling order:
 
     p(x) = prod_t p(x_t | x_<t),
 
-t running over the *sampling order*: pixels in raster order (row by row, left
-to right) and, inside a pixel, channels R -> G -> B. When the likelihood head
-couples the channels itself (the discretized logistic mixture), one step
-covers a whole pixel; otherwise one step is one sub-pixel.
+x_t being what sampling step t draws: a sub-pixel or a whole pixel, an audio
+sample, a character, one dimension of a vector. This module owns, once for
+every family, what does not depend on the kind of event: the checks of
+seeds, temperature, method and completion masks, `sample` and `complete`,
+the cache of compiled samplers, and the declaration of the incremental
+protocol (`initial_state`, `step` and its optional hooks) that the one
+sampling driver (`arzoo.sampling.driver`) runs. A family implements its
+network, its event hooks (below, "events") and its incremental state.
 """
+
+import functools
 
 import keras
 import numpy as np
 import tensorflow as tf
-
-from arzoo.likelihoods import LIKELIHOODS, make_head
-from arzoo.models.validation import check_condition, check_images
 
 SAMPLING_METHODS = ("cached", "naive")
 
@@ -27,262 +31,207 @@ def int_at_least(name, value, minimum):
     return int(value)
 
 
-def _positive_int(name, value):
-    return int_at_least(name, value, 1)
-
-
 def resolve_seeds(num_samples, seed, seeds):
     """`[B, 2]` int32 seeds, one per row: `seeds` as given, else row i gets
     `stateless_fold_in(seed, i)` for `num_samples` rows."""
     from arzoo.sampling.seeds import as_seed, row_seeds
 
+    if num_samples is not None:
+        num_samples = int_at_least("num_samples", num_samples, 1)
     if seeds is not None:
-        seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int32)
-        if seeds.shape.rank != 2 or seeds.shape[1] != 2:
-            raise ValueError(f"seeds must have shape [batch, 2], got {tuple(seeds.shape)}.")
+        seeds = tf.convert_to_tensor(seeds)
+        if not seeds.dtype.is_integer:
+            raise ValueError(f"seeds must be integers; got dtype {seeds.dtype.name}.")
+        seeds = tf.cast(seeds, tf.int32)
+        if seeds.shape.rank != 2 or seeds.shape[1] != 2 or seeds.shape[0] == 0:
+            raise ValueError(f"seeds must have shape [batch, 2] with batch >= 1, got {tuple(seeds.shape)}.")
         if num_samples is not None and seeds.shape[0] != num_samples:
             raise ValueError(f"num_samples={num_samples} but seeds has {seeds.shape[0]} rows.")
         return seeds
-    num_samples = _positive_int("num_samples", num_samples)
+    if num_samples is None:
+        raise ValueError("Give num_samples (an integer >= 1) or seeds ([batch, 2] ints).")
     return row_seeds(as_seed(seed), num_samples)
 
 
-class AutoregressiveImageModel(keras.Model):
-    """Base class: subclasses build their layers and implement `network`.
+def check_temperature(temperature, batch):
+    """`temperature` (a number or one per row) as `[batch]` float32, finite and > 0."""
+    temperature = tf.convert_to_tensor(temperature)
+    if not (temperature.dtype.is_floating or temperature.dtype.is_integer) or temperature.dtype.is_complex:
+        raise ValueError(f"temperature must be a number; got dtype {temperature.dtype.name}.")
+    try:
+        temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
+    except (ValueError, tf.errors.InvalidArgumentError):
+        raise ValueError(
+            f"temperature must be a float or {batch} floats (one per sample); got shape "
+            f"{tuple(temperature.shape)}."
+        ) from None
+    if tf.executing_eagerly():
+        values = temperature.numpy()
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise ValueError(f"temperature must be finite and > 0, got {values.tolist()}.")
+    return temperature
 
-    Args:
-      image_shape: (height, width, channels).
-      num_levels: intensity levels per channel (256 for 8-bit, 2 for binary).
-      likelihood: "categorical", "bernoulli" or "logistic_mixture".
-      num_mixtures: mixture components of the logistic mixture head.
-      num_classes: class-conditional model with this many classes, or None.
-      condition_shape: shape of a real-valued condition per example, `[D]`
-        for an embedding or `[H, W, D]` for a spatial map, or None.
 
-    Call arguments:
-      x: `[B, H, W, C]` levels (int, or float for gradient audits).
-      condition: `[B]` labels, `[B] + condition_shape` floats, or None.
-      training: bool.
+def check_mask_values(known_mask, name="known_mask"):
+    """A completion mask (bool, or numbers that are all 0 or 1) as a bool tensor."""
+    try:
+        known_mask = tf.convert_to_tensor(known_mask)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a bool or 0/1 array: {err}") from None
+    if known_mask.dtype.is_bool:
+        return known_mask
+    if not (known_mask.dtype.is_integer or known_mask.dtype.is_floating) or known_mask.dtype.is_complex:
+        raise ValueError(f"{name} must be bool or 0/1; got dtype {known_mask.dtype.name}.")
+    if tf.executing_eagerly():
+        values = known_mask.numpy()
+        bad = values[(values != 0) & (values != 1)]
+        if bad.size:
+            raise ValueError(f"{name} must be 0 or 1 (or bool); got the value {bad.flat[0]!r}.")
+    return tf.not_equal(known_mask, 0)
 
-    Returns the distribution parameters `[B, H, W, head.params_per_pixel]`
-    for every position, in one teacher-forced pass.
+
+class AutoregressiveModel(keras.Model):
+    """Base class of every arzoo family.
+
+    Subclasses implement the network (`call`), the likelihoods
+    (`conditional_log_probs`, `log_prob`, `teacher_forced_log_probs`,
+    `inputs_from_batch`) and the hooks below; `sample` and `complete` are
+    defined here only.
+
+    Class attributes:
+      modality: the name of the family's event space ("image", "audio",
+        "vector", "text"; `arzoo.events`), the one place that name is read.
+      likelihoods: the likelihood heads the family takes.
+      jit_sampling: compile the cached sampling loop with XLA.
+      sampling_threads: eager `sample` of a batch runs as up to this many
+        parallel groups of rows on a CPU (None: one per core; 1: never;
+        see `arzoo.sampling.row_groups`). Samples are unchanged.
+      ROW_KEYS: the optional row protocol (below); empty for families
+        without it.
     """
 
-    def __init__(
-        self,
-        image_shape,
-        num_levels=256,
-        likelihood="categorical",
-        num_mixtures=5,
-        num_classes=None,
-        condition_shape=None,
-        **kwargs,
-    ):
+    modality = None
+    likelihoods = ()
+    jit_sampling = True
+    sampling_threads = 1
+    ROW_KEYS = ()
+
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        if len(image_shape) != 3:
-            raise ValueError(
-                f"image_shape must be [height, width, channels], got {list(image_shape)}."
-            )
-        self.image_shape = tuple(_positive_int("image_shape entries", d) for d in image_shape)
-        self.num_levels = _positive_int("num_levels", num_levels)
-        if self.num_levels < 2:
-            raise ValueError(f"num_levels must be at least 2, got num_levels={num_levels}.")
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(
-                f"Unknown likelihood {likelihood!r}; allowed: {', '.join(LIKELIHOODS)}."
-            )
-        self.likelihood = likelihood
-        self.num_mixtures = _positive_int("num_mixtures", num_mixtures)
-        if num_classes is not None and condition_shape is not None:
-            raise ValueError(
-                "Give num_classes (class-conditional) or condition_shape "
-                f"(embedding / spatial), not both; got num_classes={num_classes}, "
-                f"condition_shape={condition_shape}."
-            )
-        self.num_classes = None if num_classes is None else _positive_int("num_classes", num_classes)
-        if condition_shape is not None:
-            condition_shape = tuple(_positive_int("condition_shape entries", d) for d in condition_shape)
-            if len(condition_shape) not in (1, 3):
-                raise ValueError(
-                    f"condition_shape must be [dim] or [height, width, dim], got {list(condition_shape)}."
-                )
-        self.condition_shape = condition_shape
-        self.head = make_head(
-            likelihood, self.image_shape[-1], self.num_levels, self.num_mixtures
-        )
-        self.num_channel_groups = 1 if self.head.channel_coupled else self.image_shape[-1]
         # Compiled samplers, kept out of Keras / SavedModel tracking.
         object.__setattr__(self, "_compiled", {})
 
-    def check_channel_groups(self, **widths):
-        """Each layer width must split evenly into the R->G->B channel groups."""
-        for name, width in widths.items():
-            if width % self.num_channel_groups:
-                raise ValueError(
-                    f"{name}={width} must be divisible by the number of channel groups "
-                    f"({self.num_channel_groups}, one per image channel, with likelihood="
-                    f"{self.likelihood!r}) so every channel gets the same number of units."
-                )
-
-    modality = "image"
-    # The likelihood heads this family takes.
-    likelihoods = LIKELIHOODS
-    # Compile the cached sampling loop with XLA (see BENCHMARKS.md).
-    jit_sampling = True
-
-    # ----- the network -------------------------------------------------------
+    # ----- events: what a family's kind of event implements ------------------
 
     @property
-    def is_conditional(self):
-        return self.num_classes is not None or self.condition_shape is not None
+    def values_dtype(self):
+        """dtype of the values one step draws (int32 levels, float32 reals)."""
+        return tf.int32
 
-    def network(self, inputs, condition, training=False):
-        """`[B, H, W, C]` floats in [-1, 1] (+ encoded condition) -> params."""
+    @property
+    def values_per_step(self):
+        """How many values one step draws (a whole pixel with a coupled head)."""
+        return self.head.values_per_step
+
+    def check_events(self, x, name="x", where=None):
+        """`x` as a validated tensor of events `[B, ...]`, or a ValueError
+        naming what is wrong; values are checked (eagerly) only where the
+        bool tensor `where` is true, when given."""
         raise NotImplementedError
 
-    def scale_levels(self, x):
-        """Levels [0, L) -> floats in [-1, 1], the network's input scale."""
-        return tf.cast(x, tf.float32) * (2.0 / (self.num_levels - 1)) - 1.0
+    def check_condition(self, condition, batch=None, length=None):
+        """The validated condition (None for an unconditional model); its
+        rows must number `batch` when given, and it must cover `length`
+        steps when given (local features)."""
+        raise NotImplementedError
 
-    def encode_condition(self, condition):
-        if condition is None:
-            return None
-        if self.num_classes is not None:
-            return tf.one_hot(tf.cast(condition, tf.int32), self.num_classes)
-        return tf.cast(condition, tf.float32)
+    def blank_events(self, batch, length=None, condition=None):
+        """`[batch, ...]` zeros in the event shape: the canvas `sample` fills.
+        `length` is for events whose size varies (sequences)."""
+        raise NotImplementedError
 
-    def call(self, x, condition=None, training=False):
-        return self.network(
-            self.scale_levels(x), self.encode_condition(condition), training=training
-        )
+    def align_known_mask(self, x, known_mask):
+        """`(x, known_mask)` of a completion, the bool mask in `x`'s shape, or a
+        ValueError. Families whose steps draw several values at once require
+        those to be known or unknown together."""
+        if tuple(known_mask.shape) != tuple(x.shape):
+            raise ValueError(
+                f"known_mask must have the shape of x {tuple(x.shape)}, got {tuple(known_mask.shape)}."
+            )
+        return x, known_mask
 
-    def build(self, input_shape=None):
-        # Create every weight now (one pass on one zero image), so a model is
-        # usable, saveable and loadable straight from its config.
-        if self.built:
-            return
-        x = tf.zeros((1,) + self.image_shape, tf.int32)
-        self.call(x, self.dummy_condition(1))
-        self.built = True
-
-    def dummy_condition(self, batch_size):
-        if self.num_classes is not None:
-            return tf.zeros([batch_size], tf.int32)
-        if self.condition_shape is not None:
-            return tf.zeros((batch_size,) + self.condition_shape, tf.float32)
-        return None
-
-    # ----- sampling order ----------------------------------------------------
-
-    @property
-    def num_steps(self):
-        height, width, _ = self.image_shape
-        return height * width * self.head.steps_per_pixel
-
-    @property
-    def event_step_index(self):
-        """`[H, W, C]` int32: the sampling step at which each sub-pixel is drawn."""
-        height, width, channels = self.image_shape
-        pixel = np.arange(height * width).reshape(height, width, 1)
-        if self.head.channel_coupled:
-            return np.broadcast_to(pixel, (height, width, channels)).astype(np.int32)
-        return (pixel * channels + np.arange(channels)).astype(np.int32)
-
-    def sampling_order(self):
-        """`[num_steps, 3]` int32 rows (row, column, channel); channel is -1
-        when one step draws the whole pixel."""
-        height, width, _ = self.image_shape
-        spp = self.head.steps_per_pixel
-        t = np.arange(self.num_steps)
-        pixel = t // spp
-        channel = t % spp if not self.head.channel_coupled else -np.ones_like(t)
-        return np.stack([pixel // width, pixel % width, channel], 1).astype(np.int32)
+    def num_steps_of(self, events):
+        """How many sampling steps generating `events` takes."""
+        return self.num_steps
 
     def to_steps(self, x):
-        """`[B, H, W, C]` -> `[B, num_steps, head.values_per_step]` in sampling order."""
-        return tf.reshape(x, [-1, self.num_steps, self.head.values_per_step])
+        """Events `[B, ...]` -> `[B, num_steps, values_per_step]` in sampling order."""
+        raise NotImplementedError
 
     def from_steps(self, steps):
-        """`[B, num_steps, head.values_per_step]` in sampling order -> `[B, H, W, C]`."""
-        return tf.reshape(steps, (-1,) + self.image_shape)
+        """`[B, num_steps, values_per_step]` in sampling order -> events `[B, ...]`."""
+        raise NotImplementedError
 
     def write_step(self, canvas, position, values):
-        """Write `values` `[B, V]` at each row's step `position` `[B]` of `canvas`.
-
-        A position outside [0, num_steps) writes nothing.
-        """
-        where = tf.equal(
-            tf.constant(self.event_step_index)[None], tf.reshape(position, [-1, 1, 1, 1])
-        )
-        written = tf.where(where, tf.cast(values, canvas.dtype)[:, None, None, :], canvas)
-        return tf.ensure_shape(written, canvas.shape)
+        """`canvas` with each row's step `position` `[B]` set to `values` `[B, V]`."""
+        raise NotImplementedError
 
     def params_at(self, params, position):
-        """The parameters `[B, params_per_step]` of each row's step `position`."""
-        spp = self.head.steps_per_pixel
-        height, width, _ = self.image_shape
-        flat = tf.reshape(params, [-1, height * width, self.head.params_per_pixel])
-        pixel_params = tf.gather(flat, position // spp, axis=1, batch_dims=1)
-        return self.head.step_params(pixel_params, position % spp)
+        """From a teacher-forced `call`'s output, the parameters
+        `[B, params_per_step]` of each row's step `position` `[B]`."""
+        raise NotImplementedError
 
-    # ----- likelihoods -------------------------------------------------------
-
-    def conditional_log_probs(self, x, condition=None):
-        """log p(x_i | x_<i) in nats for every sub-pixel, `[B, H, W, C]`."""
-        x = check_images(x, self.image_shape, self.num_levels)
-        condition = check_condition(condition, self.num_classes, self.condition_shape)
-        params = self(x, condition)
-        return self.head.conditional_log_probs(params, x)
-
-    def teacher_forced_log_probs(self, x, condition=None, training=False):
-        """`conditional_log_probs` without the input checks, for training graphs."""
-        return self.head.conditional_log_probs(self(x, condition, training=training), x)
-
-    def inputs_from_batch(self, batch):
-        """(x, condition) from a training batch `{"image", "label"}`."""
-        return batch["image"], (batch["label"] if self.num_classes is not None else None)
-
-    def log_prob(self, x, condition=None):
-        """Exact log p(x) in nats, `[B]`."""
-        return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=[1, 2, 3])
-
-    def bits_per_dim(self, x, condition=None):
-        """-log2 p(x) / (H W C), `[B]`."""
-        return -self.log_prob(x, condition) / (np.prod(self.image_shape) * np.log(2.0))
-
-    # ----- incremental contract ----------------------------------------------
+    # ----- the incremental protocol ------------------------------------------
 
     def initial_state(self, batch_size, condition=None):
-        """The state before step 0: an empty canvas and position 0 per row.
-
-        This generic state recomputes the network over the canvas at every
-        step; families with caches override `initial_state` and `step`.
-        """
-        return {
-            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
-            "position": tf.zeros([batch_size], tf.int32),
-        }
+        """The state before step 0: a nest of tensors with a leading batch
+        dimension and `position` `[B]` int32 among them."""
+        raise NotImplementedError
 
     def step(self, inputs_t, state, condition=None):
-        """Feed the values of the previous step, get the next step's params.
+        """Feed the values drawn at the previous step, get the next step's params.
 
         Args:
-          inputs_t: `[B, head.values_per_step]` int32, the values drawn at step
+          inputs_t: `[B, values_per_step]` values drawn at step
             `position - 1` (ignored at position 0).
           state: the nest from `initial_state` or the previous `step`.
           condition: as for `call`.
 
         Returns:
-          `(params_t, new_state)`: `[B, head.params_per_step]` parameters of
-          the step at `state["position"]`, and the advanced state.
+          `(params_t, new_state)`: `[B, params_per_step]` parameters of the
+          step at `state["position"]`, and the advanced state. State is passed
+          in and out, never kept in variables, so a stateless server can
+          stream it.
         """
-        position = state["position"]
-        canvas = self.write_step(state["canvas"], position - 1, inputs_t)
-        params = self(canvas, condition)
-        return self.params_at(params, position), {
-            "canvas": canvas,
-            "position": position + 1,
-        }
+        raise NotImplementedError
+
+    def prepare_condition(self, condition):
+        """What `prepared_step` reads of a validated condition: computed once
+        per sampling call, not at every step (a speaker's projections, a
+        one-hot label). Default: the condition itself."""
+        return condition
+
+    def prepared_step(self, inputs_t, state, context, in_place=False):
+        """`step` with `context = prepare_condition(condition)`. `in_place`
+        says the loop is XLA-compiled, so caches may be written with XLA's
+        in-place update (`arzoo.layers.caches.write_at`). Default: `step`."""
+        return self.step(inputs_t, state, context)
+
+    # The optional row protocol: families whose cache has a part recomputed
+    # once per block of `steps_per_row` steps and left alone by the steps in
+    # it (`ROW_KEYS`) implement `row_state` and `pixel_step`; the driver then
+    # runs two nested loops so that part is a constant of the inner loop.
+
+    steps_per_row = None
+
+    def row_state(self, state, row, context):
+        """The `ROW_KEYS` entries (and reset per-row entries) for block `row`,
+        from a state whose canvas holds every earlier value."""
+        raise NotImplementedError(f"{type(self).__name__} has no row protocol (ROW_KEYS is empty).")
+
+    def pixel_step(self, state, context):
+        """`prepared_step` without the row update (`ROW_KEYS` are current)."""
+        raise NotImplementedError(f"{type(self).__name__} has no row protocol (ROW_KEYS is empty).")
 
     # ----- sampling ----------------------------------------------------------
 
@@ -294,93 +243,73 @@ class AutoregressiveImageModel(keras.Model):
         temperature=1.0,
         method="cached",
         seeds=None,
+        length=None,
     ):
-        """Draw `[B, H, W, C]` int32 images.
+        """Draw `num_samples` events.
 
         Args:
           num_samples: B; may be omitted when `seeds` is given.
-          seed: int or `[2]` ints; row i uses `stateless_fold_in(seed, i)`.
-          condition: labels or condition tensor for B rows.
-          temperature: float or `[B]` floats > 0.
-          method: "cached" (incremental `step`s) or "naive" (full recompute at
-            every step; the reference).
+          seed: int or `[2]` ints; row i uses `stateless_fold_in(seed, i)`, so
+            a row's sample does not depend on the batch it is drawn in.
+          condition: B rows of the model's condition (None if unconditional).
+          temperature: float or `[B]` floats, finite and > 0.
+          method: "cached" (the incremental `step`s) or "naive" (the whole
+            network recomputed at every step; the reference the cached path
+            equals sample for sample).
           seeds: `[B, 2]` int32, one seed per row (overrides `seed`).
+          length: sequence models only: steps to draw (default: what the
+            condition covers, else the model's `sample_length`).
         """
+        _check_method(method)
         seeds = resolve_seeds(num_samples, seed, seeds)
         batch = int(seeds.shape[0])
-        known = tf.zeros((batch,) + self.image_shape, tf.int32)
-        return self._run_sampler(method, seeds, condition, temperature, known, tf.zeros_like(known))
+        blank = self.blank_events(batch, length, condition)
+        condition = self.check_condition(condition, batch, self.num_steps_of(blank))
+        return self._run_sampler(method, seeds, condition, temperature, blank, tf.zeros_like(blank, tf.bool))
 
-    def complete(
-        self,
-        x,
-        known_mask,
-        seed=0,
-        condition=None,
-        temperature=1.0,
-        method="cached",
-        seeds=None,
-    ):
-        """Sample the unknown sub-pixels given the known ones (image completion).
+    def complete(self, x, known_mask, seed=0, condition=None, temperature=1.0, method="cached", seeds=None):
+        """Sample the unknown parts of `x` given the known ones, in sampling
+        order (image completion, audio or text continuation).
 
         Args:
-          x: `[B, H, W, C]` levels; only the known entries are read.
-          known_mask: `[B, H, W, C]` bool/0-1, true where `x` is given. With a
-            channel-coupled head a pixel is known or unknown as a whole.
+          x: events; only the entries where `known_mask` is true are read.
+          known_mask: bool or 0/1 in `x`'s shape, true where `x` is given.
+          seed, condition, temperature, method, seeds: as for `sample`.
+
+        Returns events equal to `x` where `known_mask` is true. Known values
+        are conditioned on only through what precedes each step: a step
+        reads the known values before it, never those after it.
         """
-        x = check_images(x, self.image_shape, self.num_levels)
-        known_mask = tf.cast(tf.convert_to_tensor(known_mask), tf.int32)
-        if tuple(known_mask.shape) != tuple(x.shape):
-            raise ValueError(
-                f"known_mask must have the shape of x {tuple(x.shape)}, got {tuple(known_mask.shape)}."
-            )
-        if self.head.channel_coupled and tf.executing_eagerly():
-            if not bool(tf.reduce_all(known_mask == known_mask[..., :1])):
-                raise ValueError(
-                    "With the channel-coupled likelihood 'logistic_mixture' a pixel is "
-                    "sampled as a whole: known_mask must be equal across channels."
-                )
-        seeds = resolve_seeds(int(x.shape[0]), seed, seeds)
+        _check_method(method)
+        x, known_mask = self.align_known_mask(tf.convert_to_tensor(x), check_mask_values(known_mask))
+        x = self.check_events(x, where=known_mask)
+        x = tf.where(known_mask, x, tf.zeros_like(x))
+        batch = int(x.shape[0])
+        seeds = resolve_seeds(batch, seed, seeds)
+        condition = self.check_condition(condition, batch, self.num_steps_of(x))
         return self._run_sampler(method, seeds, condition, temperature, x, known_mask)
 
     def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
-        from arzoo.sampling import SAMPLERS
+        from arzoo.sampling.driver import SAMPLERS, uniforms_for
+        from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
 
-        if method not in SAMPLING_METHODS:
-            raise ValueError(
-                f"Unknown sampling method {method!r}; allowed: {', '.join(SAMPLING_METHODS)}."
-            )
         batch = int(seeds.shape[0])
-        condition = check_condition(condition, self.num_classes, self.condition_shape)
-        if condition is not None and condition.shape[0] != batch:
-            raise ValueError(
-                f"condition has {condition.shape[0]} rows but {batch} samples were asked for."
-            )
-        temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
-        if tf.executing_eagerly() and not bool(tf.reduce_all(temperature > 0)):
-            raise ValueError(f"temperature must be > 0, got {temperature.numpy().tolist()}.")
-        from arzoo.sampling.seeds import step_uniforms
-
-        uniforms = step_uniforms(seeds, self.num_steps, self.head.num_uniforms)
-        key = (method, condition is None)
+        temperature = check_temperature(temperature, batch)
+        jit = method == "cached" and self.jit_sampling
+        key = (method, jit, str(tf.nest.map_structure(lambda _: 0, condition)))
         if key not in self._compiled:
             self._compiled[key] = tf.function(
-                SAMPLERS[method],
+                functools.partial(SAMPLERS[method], self, in_place=jit),
                 reduce_retracing=True,
-                jit_compile=(method == "cached" and self.jit_sampling),
+                jit_compile=jit,
             )
-        return self._compiled[key](self, uniforms, temperature, condition, known, known_mask)
-
-    # ----- serialization -----------------------------------------------------
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            image_shape=list(self.image_shape),
-            num_levels=self.num_levels,
-            likelihood=self.likelihood,
-            num_mixtures=self.num_mixtures,
-            num_classes=self.num_classes,
-            condition_shape=None if self.condition_shape is None else list(self.condition_shape),
+        uniforms = uniforms_for(self, seeds, self.num_steps_of(known))
+        groups = num_row_groups(batch, self.sampling_threads)
+        return call_in_row_groups(
+            self._compiled[key], groups, uniforms, temperature, condition, known, known_mask
         )
-        return config
+
+
+def _check_method(method):
+    if method not in SAMPLING_METHODS:
+        raise ValueError(f"Unknown sampling method {method!r}; allowed: {', '.join(SAMPLING_METHODS)}.")

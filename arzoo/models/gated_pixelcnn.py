@@ -10,8 +10,9 @@ from arzoo.layers import (
     MaskedConv2D,
     down_shift,
 )
-from arzoo.models.base import AutoregressiveImageModel, int_at_least
-from arzoo.sampling import caches
+from arzoo.models.base import int_at_least
+from arzoo.models.image import AutoregressiveImageModel
+from arzoo.layers import caches
 from arzoo.models.registry import register_model
 
 
@@ -222,10 +223,16 @@ class GatedPixelCNN(AutoregressiveImageModel):
         new_state = dict(state, position=position + 1, horizontal_pixels=pixels)
         return self.head.step_params(pixel_params, position % self.head.steps_per_pixel), new_state
 
+    def prepare_condition(self, condition):
+        return self.encode_condition(condition)
+
     def step(self, inputs_t, state, condition=None):
+        return self.prepared_step(inputs_t, state, self.prepare_condition(condition))
+
+    def prepared_step(self, inputs_t, state, context, in_place=False):
+        condition = context
         position = state["position"]
         state = dict(state, canvas=self.write_step(state["canvas"], position - 1, inputs_t))
-        condition = self.encode_condition(condition)
         _, row, _, _, row_start, _ = caches.step_position(self, position)
         rows = tf.cond(
             row_start,

@@ -4,9 +4,10 @@ import keras
 import tensorflow as tf
 
 from arzoo.layers import ConditionProjection, MaskedConv2D
-from arzoo.models.base import AutoregressiveImageModel, int_at_least
+from arzoo.models.base import int_at_least
+from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
-from arzoo.sampling import caches
+from arzoo.layers import caches
 
 
 @register_model("pixelcnn")

@@ -1,19 +1,18 @@
 """RNADE, the real-valued neural autoregressive density estimator (Uria,
 Murray and Larochelle 2013)."""
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from arzoo.layers import NADEInput, NADEOutput
 from arzoo.likelihoods.mixture_of_gaussians import MixtureOfGaussians
-from arzoo.models.base import SAMPLING_METHODS, int_at_least, resolve_seeds
+from arzoo.models.base import AutoregressiveModel, int_at_least
 from arzoo.models.ordered import resolve_ordering, step_dimensions
 from arzoo.models.registry import register_model
 
 
 @register_model("rnade")
-class RNADE(keras.Model):
+class RNADE(AutoregressiveModel):
     """RNADE: NADE's shared hidden layer with a mixture of Gaussians per
     conditional, a density over real vectors x in R^D:
 
@@ -67,6 +66,9 @@ class RNADE(keras.Model):
     """
 
     modality = "vector"
+    likelihoods = ("mixture_of_gaussians",)
+    # The loop is O(D H K): XLA's compile time would exceed what it saves.
+    jit_sampling = False
 
     def __init__(
         self,
@@ -90,13 +92,14 @@ class RNADE(keras.Model):
                 f"activation_scaling must be True or False, got activation_scaling={activation_scaling!r}."
             )
         self.activation_scaling = bool(activation_scaling)
-        self.likelihood = MixtureOfGaussians(self.num_components)
+        self.likelihood = "mixture_of_gaussians"
+        self.head = MixtureOfGaussians(self.num_components)
         # step_index[d]: the step at which dimension d is drawn.
         self.step_index = np.argsort(self.ordering).astype(np.int32)
 
         self.hidden_input = NADEInput(self.num_dims, 1, self.num_hidden, name="hidden_input")
         self.outputs = NADEOutput(
-            self.num_dims, self.num_hidden, self.likelihood.params_per_dim, name="outputs"
+            self.num_dims, self.num_hidden, self.head.params_per_dim, name="outputs"
         )
         self.hidden_input.build()
         self.outputs.build()
@@ -105,8 +108,6 @@ class RNADE(keras.Model):
             if self.activation_scaling
             else None
         )
-        # Compiled samplers, kept out of Keras / SavedModel tracking.
-        object.__setattr__(self, "_compiled", {})
         self.build()
 
     def _resolve_ordering(self, ordering):
@@ -137,7 +138,7 @@ class RNADE(keras.Model):
         rho = tf.gather(self.activation_scale, steps)
         return activation * (rho[None, :, None] if activation.shape.rank == 3 else rho[:, None])
 
-    def call(self, x, training=False):
+    def call(self, x, condition=None, training=False):
         x = tf.cast(x, tf.float32)
         activations = self.hidden_input.prefix_activations(x[..., None], self.ordering)
         hidden = tf.sigmoid(self._scale(activations, tf.range(self.num_dims)))
@@ -177,6 +178,35 @@ class RNADE(keras.Model):
                 )
         return x
 
+    def check_condition(self, condition, batch=None, length=None):
+        if condition is not None:
+            raise ValueError("RNADE is unconditional but a condition was given.")
+        return None
+
+    def blank_events(self, batch, length=None, condition=None):
+        if length is not None:
+            raise ValueError(f"length={length!r} applies to sequence models; RNADE draws [B, {self.num_dims}] vectors.")
+        return tf.zeros([batch, self.num_dims], tf.float32)
+
+    @property
+    def values_dtype(self):
+        return tf.float32
+
+    def to_steps(self, x):
+        return tf.gather(x, self.ordering, axis=1)[..., None]
+
+    def from_steps(self, steps):
+        return tf.gather(steps[..., 0], self.step_index, axis=1)
+
+    def write_step(self, canvas, position, values):
+        dims = tf.gather(tf.constant(self.ordering), position)
+        column = tf.one_hot(dims, self.num_dims, on_value=True, off_value=False)
+        return tf.where(column, tf.cast(values, canvas.dtype), canvas)
+
+    def params_at(self, params, position):
+        dims = tf.gather(tf.constant(self.ordering), position)
+        return tf.gather(params, dims, axis=1, batch_dims=1)
+
     def inputs_from_batch(self, batch):
         """(x, condition) from a training batch `{"x": [B, D]}`; RNADE is unconditional."""
         return batch["x"], None
@@ -186,15 +216,16 @@ class RNADE(keras.Model):
     def teacher_forced_log_probs(self, x, condition=None, training=False):
         """`conditional_log_probs` without the input checks, for training graphs."""
         x = tf.cast(x, tf.float32)
-        return self.likelihood.log_prob(self(x, training=training), x)
+        return self.head.log_prob(self(x, training=training), x)
 
-    def conditional_log_probs(self, x):
+    def conditional_log_probs(self, x, condition=None):
         """log p(x_d | the dimensions before d) in nats, `[B, D]`, natural order."""
+        self.check_condition(condition)
         return self.teacher_forced_log_probs(self.check_events(x))
 
-    def log_prob(self, x):
+    def log_prob(self, x, condition=None):
         """Exact log-density log p(x) in nats, `[B]`."""
-        return tf.reduce_sum(self.conditional_log_probs(x), axis=1)
+        return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=1)
 
     # ----- incremental contract ----------------------------------------------
 
@@ -227,129 +258,6 @@ class RNADE(keras.Model):
         hidden = tf.sigmoid(self._scale(activation, tf.minimum(position, self.num_dims - 1)))
         params = self.outputs.at(hidden, current)
         return params, {"activation": activation, "position": position + 1}
-
-    # ----- sampling ----------------------------------------------------------
-
-    def sample(self, num_samples=None, seed=0, temperature=1.0, method="cached", seeds=None):
-        """Draw `[B, D]` float32 vectors.
-
-        Args:
-          num_samples: B; may be omitted when `seeds` is given.
-          seed: int or `[2]` ints; row i uses `stateless_fold_in(seed, i)`.
-          temperature: float or `[B]` floats > 0, multiplies the variances.
-          method: "cached" (incremental `step`s, O(H K) each) or "naive"
-            (the whole network recomputed at every step; the reference).
-          seeds: `[B, 2]` int32, one seed per row (overrides `seed`).
-        """
-        self._check_method(method)
-        if num_samples is not None:
-            num_samples = int_at_least("num_samples", num_samples, 1)
-        seeds = resolve_seeds(num_samples, seed, seeds)
-        batch = int(seeds.shape[0])
-        zeros = tf.zeros([batch, self.num_dims])
-        return self._run_sampler(method, seeds, temperature, zeros, tf.zeros_like(zeros, tf.bool))
-
-    def complete(self, x, known_mask, seed=0, temperature=1.0, method="cached", seeds=None):
-        """Sample the unknown dimensions given the known ones.
-
-        Args:
-          x: `[B, D]` floats; only the known entries are read (the others may
-            be anything, NaN included).
-          known_mask: `[B, D]` bool / 0-1, true where `x` is given.
-          seed, temperature, method, seeds: as for `sample`.
-
-        Returns `[B, D]` float32 equal to `x` where `known_mask` is true.
-        """
-        self._check_method(method)
-        known_mask = tf.convert_to_tensor(known_mask)
-        if not (known_mask.dtype.is_bool or known_mask.dtype.is_integer or known_mask.dtype.is_floating):
-            raise ValueError(f"known_mask must be bool or 0/1; got dtype {known_mask.dtype.name}.")
-        known_mask = tf.cast(known_mask, tf.bool)
-        x_shape = tuple(tf.convert_to_tensor(x).shape)
-        if tuple(known_mask.shape) != x_shape:
-            raise ValueError(
-                f"known_mask must have the shape of x {x_shape}, got {tuple(known_mask.shape)}."
-            )
-        x = self.check_events(x, where=known_mask)
-        x = tf.where(known_mask, x, 0.0)
-        seeds = resolve_seeds(int(x.shape[0]), seed, seeds)
-        return self._run_sampler(method, seeds, temperature, x, known_mask)
-
-    def _check_method(self, method):
-        if method not in SAMPLING_METHODS:
-            raise ValueError(
-                f"Unknown sampling method {method!r}; allowed: {', '.join(SAMPLING_METHODS)}."
-            )
-
-    def _run_sampler(self, method, seeds, temperature, known, known_mask):
-        from arzoo.sampling.seeds import step_uniforms
-
-        batch = int(seeds.shape[0])
-        temperature = tf.convert_to_tensor(temperature)
-        if not (temperature.dtype.is_floating or temperature.dtype.is_integer):
-            raise ValueError(f"temperature must be a number; got dtype {temperature.dtype.name}.")
-        try:
-            temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
-        except (ValueError, tf.errors.InvalidArgumentError):
-            raise ValueError(
-                f"temperature must be a float or {batch} floats (one per sample); got shape "
-                f"{tuple(temperature.shape)}."
-            ) from None
-        if tf.executing_eagerly():
-            values = temperature.numpy()
-            if not np.all(np.isfinite(values) & (values > 0)):
-                raise ValueError(f"temperature must be finite and > 0, got {values.tolist()}.")
-        if method not in self._compiled:
-            loop = self.naive_sample if method == "naive" else self.cached_sample
-
-            def draw(seeds, temperature, known, known_mask):
-                # Drawn inside the graph: eager map_fn over rows costs ms per row.
-                uniforms = step_uniforms(seeds, self.num_dims, self.likelihood.num_uniforms)
-                return loop(uniforms, temperature, known, known_mask)
-
-            self._compiled[method] = tf.function(draw, reduce_retracing=True)
-        return self._compiled[method](seeds, temperature, known, known_mask)
-
-    def _draw(self, params_t, uniforms_t, temperature, known_t, known_flag_t):
-        drawn = self.likelihood.sample_from_uniforms(params_t, uniforms_t, temperature)
-        return tf.where(known_flag_t, known_t, drawn)
-
-    def naive_sample(self, uniforms, temperature, known, known_mask):
-        """Recompute `call` over the whole canvas for each step t, draw x_{o_t}."""
-        ordering = tf.constant(self.ordering)
-
-        def body(t, canvas):
-            dim = ordering[t]
-            params_t = tf.gather(self(canvas), dim, axis=1)
-            values = self._draw(params_t, uniforms[:, t], temperature, known[:, dim], known_mask[:, dim])
-            column = tf.one_hot(dim, self.num_dims, on_value=True, off_value=False)
-            return t + 1, tf.where(column[None], values[:, None], canvas)
-
-        _, canvas = tf.while_loop(
-            lambda t, _: t < self.num_dims, body, (tf.constant(0), tf.zeros_like(known))
-        )
-        return canvas
-
-    def cached_sample(self, uniforms, temperature, known, known_mask):
-        """Feed each drawn value back through `step` (O(H K) per step)."""
-        known_steps = tf.gather(known, self.ordering, axis=1)
-        known_flags = tf.gather(known_mask, self.ordering, axis=1)
-        batch = tf.shape(known)[0]
-        state = self.initial_state(batch)
-        drawn = tf.TensorArray(tf.float32, size=self.num_dims, element_shape=[None])
-
-        def body(t, previous, state, drawn):
-            params_t, state = self.step(previous[:, None], state)
-            values = self._draw(params_t, uniforms[:, t], temperature, known_steps[:, t], known_flags[:, t])
-            return t + 1, values, state, drawn.write(t, values)
-
-        _, _, _, drawn = tf.while_loop(
-            lambda t, *_: t < self.num_dims,
-            body,
-            (tf.constant(0), tf.zeros([batch]), state, drawn),
-        )
-        steps = tf.transpose(drawn.stack())  # [B, D], step order
-        return tf.gather(steps, self.step_index, axis=1)
 
     # ----- serialization -----------------------------------------------------
 

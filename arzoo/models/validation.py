@@ -4,11 +4,45 @@ import numpy as np
 import tensorflow as tf
 
 
-def check_images(x, image_shape, num_levels, name="x"):
+def check_rows(name, condition, batch):
+    """Every tensor of the condition nest has `batch` rows (when `batch` is given)."""
+    if batch is None:
+        return
+    for tensor in tf.nest.flatten(condition):
+        if tensor is not None and tensor.shape.rank and tensor.shape[0] is not None and tensor.shape[0] != batch:
+            raise ValueError(f"{name} has {tensor.shape[0]} rows but {batch} samples were asked for.")
+
+
+def check_levels(x, num_levels, name="x", where=None):
+    """Eagerly: `x`'s values (where the bool `where` is true, if given) are
+    integers in [0, num_levels), or a ValueError naming what is wrong."""
+    if not tf.executing_eagerly():
+        return
+    values = x.numpy()
+    if where is not None:
+        values = values[np.broadcast_to(where.numpy(), values.shape)]
+    if x.dtype.is_floating:
+        if np.isnan(values).any():
+            raise ValueError(f"{name} contains NaN; expected integer levels in [0, {num_levels}).")
+        if values.size and not np.all(values == np.round(values)):
+            raise ValueError(
+                f"{name} has non-integer values (e.g. {values[values != np.round(values)].flat[0]}); "
+                f"expected integer levels in [0, {num_levels})."
+            )
+    if values.size and (values.min() < 0 or values.max() >= num_levels):
+        raise ValueError(
+            f"{name} has values in [{values.min()}, {values.max()}] but levels must "
+            f"lie in [0, {num_levels}) (num_levels={num_levels})."
+        )
+
+
+def check_images(x, image_shape, num_levels, name="x", where=None):
     """Validate a batch of images `[B, H, W, C]` of levels in `[0, num_levels)`.
 
     Shape and dtype are checked always (statically); values (NaN, range,
-    integrality) when running eagerly. Returns an int32 tensor.
+    integrality) when running eagerly, only where the bool tensor `where` is
+    true when it is given. Returns an int32 tensor (0 where values are not
+    checked and invalid).
     """
     x = tf.convert_to_tensor(x)
     expected = (None,) + tuple(image_shape)
@@ -26,21 +60,9 @@ def check_images(x, image_shape, num_levels, name="x"):
             )
     if not (x.dtype.is_integer or x.dtype.is_floating):
         raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
-    if tf.executing_eagerly():
-        values = x.numpy()
-        if x.dtype.is_floating:
-            if np.isnan(values).any():
-                raise ValueError(f"{name} contains NaN; expected integer levels in [0, {num_levels}).")
-            if values.size and not np.all(values == np.round(values)):
-                raise ValueError(
-                    f"{name} has non-integer values (e.g. {values[values != np.round(values)].flat[0]}); "
-                    f"expected integer levels in [0, {num_levels})."
-                )
-        if values.size and (values.min() < 0 or values.max() >= num_levels):
-            raise ValueError(
-                f"{name} has values in [{values.min()}, {values.max()}] but levels must "
-                f"lie in [0, {num_levels}) (num_levels={num_levels})."
-            )
+    check_levels(x, num_levels, name, where)
+    if where is not None and x.dtype.is_floating:
+        x = tf.where(where, x, tf.zeros_like(x))  # unchecked entries may be NaN
     return tf.cast(x, tf.int32)
 
 

@@ -1,7 +1,5 @@
 """WaveNet: dilated causal convolutions over raw audio (van den Oord et al. 2016c)."""
 
-import functools
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -15,10 +13,11 @@ from arzoo.likelihoods import (
     mu_law_decode,
     mu_law_encode,
 )
-from arzoo.models.base import SAMPLING_METHODS, int_at_least, resolve_seeds
+from arzoo.layers import caches
+from arzoo.models.base import AutoregressiveModel, int_at_least
 from arzoo.models.registry import register_model
-from arzoo.sampling import caches
-from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
+from arzoo.models.sequence import SequenceEvents
+from arzoo.models.validation import check_rows
 
 UPSAMPLINGS = ("repeat", "transposed")
 COMPANDINGS = ("mu_law", "linear")
@@ -27,7 +26,7 @@ CONDITION_KEYS = ("speaker", "features")
 
 
 @register_model("wavenet")
-class WaveNet(keras.Model):
+class WaveNet(SequenceEvents, AutoregressiveModel):
     """p(x) = prod_t p(x_t | x_<t, speaker, features) over audio levels x_t.
 
     x is one channel of integer levels in [0, num_levels): mu-law codes
@@ -88,8 +87,8 @@ class WaveNet(keras.Model):
     """
 
     modality = "audio"
-    # Compile the cached generation loop with XLA (see BENCHMARKS.md).
-    jit_sampling = True
+    likelihoods = LIKELIHOODS
+    event_description = "mono audio levels"
     # Sample the rows of a batch in up to this many parallel groups on a CPU
     # (None: one per core; see arzoo.sampling.row_groups). Same samples.
     sampling_threads = None
@@ -188,7 +187,6 @@ class WaveNet(keras.Model):
         ]
         self.output_hidden = keras.layers.Dense(self.output_channels, name="output_hidden")
         self.output_params = keras.layers.Dense(self.head.params_per_pixel, name="output_params")
-        object.__setattr__(self, "_compiled", {})
         self.build()
 
     # ----- shapes and orders -------------------------------------------------
@@ -211,10 +209,6 @@ class WaveNet(keras.Model):
         """Levels -> float audio in [-1, 1] (bin centres)."""
         decode = mu_law_decode if self.companding == "mu_law" else linear_decode
         return decode(levels, self.num_levels)
-
-    def sampling_order(self, length=None):
-        """`[T]` int32: time order (step t draws sample t)."""
-        return np.arange(self.sample_length if length is None else length, dtype=np.int32)
 
     # ----- conditions --------------------------------------------------------
 
@@ -287,6 +281,20 @@ class WaveNet(keras.Model):
                     )
             features = tf.cast(features, tf.float32)
         return speaker, features
+
+    def check_condition(self, condition, batch=None, length=None):
+        speaker, features = self.split_condition(condition, length if isinstance(length, int) else None)
+        check_rows("speaker", speaker, batch)
+        check_rows("features", features, batch)
+        return self.join_condition(speaker, features)
+
+    def default_length(self, condition):
+        """`sample`'s length: what the local features cover, else `sample_length`."""
+        if self.local_channels and condition is not None:
+            _, features = self.split_condition(condition)
+            if features is not None:
+                return int(features.shape[1]) * self.hop_length
+        return self.sample_length
 
     def speaker_vector(self, speaker):
         return None if speaker is None else self.speaker_embedding(speaker)
@@ -378,38 +386,10 @@ class WaveNet(keras.Model):
 
     # ----- likelihoods -------------------------------------------------------
 
-    def check_audio_levels(self, x, name="x"):
-        """`[B, T]` (or `[B, T, 1]`) integer levels in [0, num_levels) -> int32 `[B, T]`."""
-        x = tf.convert_to_tensor(x)
-        if x.shape.rank == 3 and x.shape[-1] == 1:
-            x = x[..., 0]
-        if x.shape.rank != 2:
-            raise ValueError(
-                f"{name} must be mono audio levels of shape [batch, time] (or [batch, time, 1]); "
-                f"got shape {tuple(x.shape)}."
-            )
-        if x.shape[1] == 0:
-            raise ValueError(f"{name} is empty (0 samples).")
-        if not (x.dtype.is_integer or x.dtype.is_floating):
-            raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
-        if tf.executing_eagerly():
-            values = x.numpy()
-            if x.dtype.is_floating and (np.isnan(values).any() or not np.all(values == np.round(values))):
-                raise ValueError(
-                    f"{name} must hold integer levels in [0, {self.num_levels}) (mu-law codes; see "
-                    "arzoo.likelihoods.mu_law_encode), got non-integer values."
-                )
-            if values.size and (values.min() < 0 or values.max() >= self.num_levels):
-                raise ValueError(
-                    f"{name} has values in [{values.min()}, {values.max()}] but levels must lie in "
-                    f"[0, {self.num_levels}) (num_levels={self.num_levels})."
-                )
-        return tf.cast(x, tf.int32)
-
     def conditional_log_probs(self, x, condition=None):
         """log p(x_t | x_<t) in nats, `[B, T]`."""
-        x = self.check_audio_levels(x)
-        condition = self.join_condition(*self.split_condition(condition, int(x.shape[1])))
+        x = self.check_events(x)
+        condition = self.check_condition(condition, int(x.shape[0]), int(x.shape[1]))
         return self.teacher_forced_log_probs(x, condition)
 
     def teacher_forced_log_probs(self, x, condition=None, training=False):
@@ -423,7 +403,7 @@ class WaveNet(keras.Model):
 
     def bits_per_sample(self, x, condition=None):
         """-log2 p(x) / T, `[B]`."""
-        x = self.check_audio_levels(x)
+        x = self.check_events(x)
         return -self.log_prob(x, condition) / (float(x.shape[1]) * np.log(2.0))
 
     bits_per_dim = bits_per_sample
@@ -449,16 +429,20 @@ class WaveNet(keras.Model):
     def step(self, inputs_t, state, condition=None):
         """Feed x_{t-1} (`[B, 1]` int32, ignored at t = 0), get the params
         `[B, params]` of p(x_t | x_<t) for t = `state["position"]` and the new state."""
-        speaker, features = self.split_condition(condition)
-        return self.prepared_step(inputs_t, state, self.global_biases(speaker), features)
+        return self.prepared_step(inputs_t, state, self.prepare_condition(condition))
 
-    def prepared_step(self, inputs_t, state, global_biases, features, in_place=False):
-        """`step` with the condition already split and the speaker's
-        `global_biases` computed.
+    def prepare_condition(self, condition):
+        """(the speaker's `global_biases`, the features `[B, F, D]` or None)."""
+        speaker, features = self.split_condition(condition)
+        return self.global_biases(speaker), features
+
+    def prepared_step(self, inputs_t, state, context, in_place=False):
+        """`step` with the speaker's `global_biases` computed once.
 
         `in_place=True` writes the queues with XLA's dynamic-update-slice, which
         only runs inside an XLA-compiled function (see `caches.write_at`).
         """
+        global_biases, features = context
         position = state["position"]
         t = position[0]
         k = self.kernel_size - 1
@@ -488,75 +472,6 @@ class WaveNet(keras.Model):
             skip += block_skip
         params = self._output(skip)
         return params, {"position": position + 1, "input_queue": input_queue, "queues": queues}
-
-    # ----- sampling ----------------------------------------------------------
-
-    def sample(
-        self,
-        num_samples=None,
-        seed=0,
-        condition=None,
-        temperature=1.0,
-        method="cached",
-        seeds=None,
-        length=None,
-    ):
-        """Generate `[B, length]` int32 levels.
-
-        `length` defaults to what the local features cover (frames x
-        hop_length), else `sample_length`. Other arguments as
-        `AutoregressiveImageModel.sample`: row i draws from its own seed only.
-        """
-        seeds = resolve_seeds(num_samples, seed, seeds)
-        batch = int(seeds.shape[0])
-        if length is None:
-            _, features = self.split_condition(condition) if self.local_channels else (None, None)
-            length = self.sample_length if features is None else int(features.shape[1]) * self.hop_length
-        length = int_at_least("length", length, 1)
-        zeros = tf.zeros([batch, length], tf.int32)
-        return self._run_sampler(method, seeds, condition, temperature, zeros, zeros)
-
-    def complete(self, x, known_mask, seed=0, condition=None, temperature=1.0, method="cached", seeds=None):
-        """Sample the unknown samples of `x` `[B, T]` where `known_mask` is 0,
-        keeping the known ones: continuing an audio prefix is a mask of ones
-        over the prefix."""
-        x = self.check_audio_levels(x)
-        known_mask = tf.convert_to_tensor(known_mask)
-        if known_mask.shape.rank == 3 and known_mask.shape[-1] == 1:
-            known_mask = known_mask[..., 0]
-        if tuple(known_mask.shape) != tuple(x.shape):
-            raise ValueError(f"known_mask must have the shape of x {tuple(x.shape)}, got {tuple(known_mask.shape)}.")
-        seeds = resolve_seeds(int(x.shape[0]), seed, seeds)
-        return self._run_sampler(method, seeds, condition, temperature, x, tf.cast(known_mask, tf.int32))
-
-    def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
-        from arzoo.sampling.seeds import step_uniforms
-        from arzoo.sampling.sequence_loops import SEQUENCE_SAMPLERS
-
-        if method not in SAMPLING_METHODS:
-            raise ValueError(f"Unknown sampling method {method!r}; allowed: {', '.join(SAMPLING_METHODS)}.")
-        batch, length = int(known.shape[0]), int(known.shape[1])
-        speaker, features = self.split_condition(condition, length)
-        for name, tensor in (("speaker", speaker), ("features", features)):
-            if tensor is not None and tensor.shape[0] != batch:
-                raise ValueError(f"{name} has {tensor.shape[0]} rows but {batch} samples were asked for.")
-        temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
-        if tf.executing_eagerly() and not bool(tf.reduce_all(temperature > 0)):
-            raise ValueError(f"temperature must be > 0, got {temperature.numpy().tolist()}.")
-        uniforms = step_uniforms(seeds, length, self.head.num_uniforms)
-        jit = method == "cached" and self.jit_sampling
-        key = (method, jit, speaker is None, features is None)
-        if key not in self._compiled:
-            options = {"in_place": jit} if method == "cached" else {}
-            self._compiled[key] = tf.function(
-                functools.partial(SEQUENCE_SAMPLERS[method], self, **options),
-                reduce_retracing=True,
-                jit_compile=jit,
-            )
-        groups = num_row_groups(batch, self.sampling_threads)
-        return call_in_row_groups(
-            self._compiled[key], groups, uniforms, temperature, speaker, features, known, known_mask
-        )
 
     # ----- serialization -----------------------------------------------------
 

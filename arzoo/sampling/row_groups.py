@@ -31,14 +31,14 @@ def num_row_groups(batch, max_groups=None):
 
 def call_in_row_groups(fn, num_groups, *tensors):
     """`fn(*tensors)` computed as `concat([fn(*group) for group in groups])`,
-    the groups cut along axis 0 of every tensor (None passes through) and
-    run in parallel threads."""
+    the groups cut along axis 0 of every tensor (each argument may be a nest
+    of tensors, None passes through) and run in parallel threads."""
     if num_groups <= 1:
         return fn(*tensors)
-    batch = next(int(t.shape[0]) for t in tensors if t is not None)
+    batch = next(int(t.shape[0]) for t in tf.nest.flatten(tensors) if t is not None)
     bounds = np.linspace(0, batch, num_groups + 1).astype(int)
     groups = [
-        [None if t is None else t[start:stop] for t in tensors]
+        tf.nest.map_structure(lambda t, start=start, stop=stop: None if t is None else t[start:stop], list(tensors))
         for start, stop in zip(bounds[:-1], bounds[1:])
     ]
     with concurrent.futures.ThreadPoolExecutor(num_groups) as pool:

@@ -29,8 +29,8 @@ The exported loops write the queues with `TensorStridedSliceUpdate`
 import numpy as np
 import tensorflow as tf
 
+from arzoo.sampling.driver import cached_sample
 from arzoo.sampling.seeds import step_uniforms
-from arzoo.sampling.sequence_loops import SEQUENCE_SAMPLERS
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
     STATE_PREFIX,
@@ -48,8 +48,7 @@ class AudioServingModule(ServingModule):
 
     Args:
       model: the model: `num_levels`, `num_speakers`, `local_channels`,
-        `hop_length`, `sample_rate`, `initial_state`, `prepared_step`,
-        `global_biases`, `join_condition`, `head`.
+        `hop_length`, `sample_rate`, `join_condition` and the model contract.
       max_batch_size: largest B any signature accepts.
       max_length: most samples any time axis may have (default ten seconds
         at `model.sample_rate`).
@@ -136,9 +135,8 @@ class AudioServingModule(ServingModule):
     def _generate(self, seed, temperature, speaker, features, known, known_mask):
         model = self.model
         uniforms = step_uniforms(seed, tf.shape(known)[1], model.head.num_uniforms)
-        samples = SEQUENCE_SAMPLERS["cached"](
-            model, uniforms, temperature, speaker, features, known, known_mask, in_place=False
-        )
+        condition = model.join_condition(speaker, features)
+        samples = cached_sample(model, uniforms, temperature, condition, known, known_mask > 0)
         return {"samples": samples, "audio": self.decode(samples)}
 
     def _complete(self, inputs):
@@ -229,9 +227,8 @@ class AudioServingModule(ServingModule):
 
         def run():
             nest = unflatten_state(self._state_template, state)
-            params_t, new_state = model.prepared_step(
-                inputs_t, nest, model.global_biases(speaker), features, in_place=False
-            )
+            context = model.prepare_condition(model.join_condition(speaker, features))
+            params_t, new_state = model.prepared_step(inputs_t, nest, context)
             return self._step_outputs(params_t, new_state, seed, position, temperature)
 
         return self._with_checks(checks, run)

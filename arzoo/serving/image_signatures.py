@@ -18,7 +18,7 @@ as `sample`, so streaming step by step from `initial_state` reproduces the
 import numpy as np
 import tensorflow as tf
 
-from arzoo.sampling import SAMPLERS
+from arzoo.sampling.driver import cached_sample
 from arzoo.sampling.seeds import step_uniforms
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -98,7 +98,7 @@ class ImageServingModule(ServingModule):
         def run():
             known = tf.where(known_mask > 0, x, tf.zeros_like(x))
             uniforms = step_uniforms(seed, model.num_steps, model.head.num_uniforms)
-            samples = SAMPLERS["cached"](model, uniforms, temperature, condition, known, known_mask)
+            samples = cached_sample(model, uniforms, temperature, condition, known, known_mask > 0)
             return {"samples": samples}
 
         return self._with_checks(checks, run)

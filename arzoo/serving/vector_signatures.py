@@ -15,7 +15,8 @@ Step t of row b draws from the uniforms `sample` uses at t, so streaming
 
 import tensorflow as tf
 
-from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
+from arzoo.sampling.driver import cached_sample
+from arzoo.sampling.seeds import step_uniforms
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
     STATE_PREFIX,
@@ -59,8 +60,8 @@ class VectorServingModule(ServingModule):
 
         def run():
             known = tf.where(known_mask > 0, x, tf.zeros_like(x))
-            uniforms = step_uniforms(seed, model.num_steps, model.likelihood.num_uniforms)
-            return {"samples": model.cached_sample(uniforms, temperature, known, known_mask > 0)}
+            uniforms = step_uniforms(seed, model.num_steps, model.head.num_uniforms)
+            return {"samples": cached_sample(model, uniforms, temperature, None, known, known_mask > 0)}
 
         return self._with_checks(checks, run)
 
@@ -92,11 +93,7 @@ class VectorServingModule(ServingModule):
 
         def run():
             params_t, new_state = model.step(inputs_t, unflatten_state(self._state_template, state))
-            uniforms_t = step_uniforms_at(seed, position, model.likelihood.num_uniforms)
-            values = model.likelihood.sample_from_uniforms(params_t, uniforms_t, temperature)
-            out = {"params": params_t, "values": values[:, None]}
-            out.update(flatten_state(new_state))
-            return out
+            return self._step_outputs(params_t, new_state, seed, position, temperature)
 
         return self._with_checks(checks, run)
 

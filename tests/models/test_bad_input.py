@@ -62,7 +62,7 @@ def test_sampling_arguments(model):
         model.sample(0)
     with pytest.raises(ValueError, match="Unknown sampling method 'fast'"):
         model.sample(1, method="fast")
-    with pytest.raises(ValueError, match=r"temperature must be > 0, got \[0.0\]"):
+    with pytest.raises(ValueError, match=r"temperature must be finite and > 0, got \[0.0\]"):
         model.sample(1, temperature=0.0)
     with pytest.raises(ValueError, match=r"seeds must have shape \[batch, 2\]"):
         model.sample(seeds=np.zeros((2, 3), np.int32))

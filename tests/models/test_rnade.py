@@ -73,7 +73,7 @@ def test_mixture_log_prob_and_inverse_cdf_draws():
     # u0 below the first weight picks component 0, above it component 1;
     # the value is mean + scale sqrt(T) Phi^-1(u1).
     u = np.array([[weights[0] - 0.01, 0.9], [weights[0] + 0.01, 0.2]], np.float32)
-    drawn = head.sample_from_uniforms(np.repeat(params, 2, 0), u, tf.constant([1.0, 0.25])).numpy()
+    drawn = head.step_sample(np.repeat(params, 2, 0), u, tf.constant([1.0, 0.25])).numpy()[:, 0]
     np.testing.assert_allclose(
         drawn, [-1.0 + scales[0] * stats.norm.ppf(0.9), 2.0 + scales[1] * 0.5 * stats.norm.ppf(0.2)], rtol=1e-5
     )
@@ -175,7 +175,7 @@ def test_step_matches_the_full_pass():
     for t, dim in enumerate(model.ordering):
         params_t, state = model.step(previous, state)
         np.testing.assert_allclose(params_t.numpy(), params[:, dim], rtol=1e-5, atol=1e-5)
-        total += model.likelihood.log_prob(params_t, x[:, dim]).numpy()
+        total += model.head.log_prob(params_t, x[:, dim]).numpy()
         previous = x[:, dim : dim + 1]
     np.testing.assert_array_equal(state["position"].numpy(), [5] * 4)
     np.testing.assert_allclose(total, model.log_prob(x).numpy(), rtol=1e-5, atol=1e-5)

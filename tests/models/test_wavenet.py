@@ -327,7 +327,7 @@ def test_features_too_short_or_wrong_width(both):
 
 def test_bad_temperature_and_method(both):
     condition = random_condition(both, 1)
-    with pytest.raises(ValueError, match="temperature must be > 0"):
+    with pytest.raises(ValueError, match="temperature must be finite and > 0"):
         both.sample(1, seed=0, condition=condition, temperature=0.0)
     with pytest.raises(ValueError, match="Unknown sampling method 'fast'"):
         both.sample(1, seed=0, condition=condition, method="fast")

@@ -54,7 +54,7 @@ def export(tmp_path_factory):
 
     params, new_state = model.step(previous, _state(model, state))
     uniforms_t = step_uniforms(seeds, NUM_DIMS, 2)[:, 2]
-    values = model.likelihood.sample_from_uniforms(params, uniforms_t, tf.constant(temperature))
+    values = model.head.step_sample(params, uniforms_t, tf.constant(temperature))[:, 0]
     expected = {
         "log_prob": {"log_prob": model.log_prob(x).numpy()},
         "sample": {"samples": model.sample(seeds=seeds, temperature=temperature).numpy()},
