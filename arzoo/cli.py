@@ -43,193 +43,25 @@ def cmd_train(args):
 # ----- eval ---------------------------------------------------------------
 
 
-def evaluate_vector_run(run, split=None, baselines=True):
-    """Test NLL (nats per example) of a real-valued density (RNADE) next to
-    independent Gaussians per dimension."""
-    from arzoo.data.continuous import load_continuous
-    from arzoo.evaluation import diagonal_gaussian_baseline
-
-    if run.config is None:
-        raise ValueError("Evaluation needs the run's data settings: give the run folder.")
-    data = run.config["data"]
-    split = split or data.test_split
-    x = load_continuous(data.dataset, split)
-    nats = float(-run.model.log_prob(x).numpy().mean())
-    result = {
-        "dataset": data.dataset,
-        "split": split,
-        "num_examples": int(len(x)),
-        "nats_per_example": nats,
-        "headline": f"{nats:.3f} nats/example",
-    }
-    if baselines:
-        train = load_continuous(data.dataset, data.train_split)
-        result["baselines"] = {"diagonal_gaussian": {"nats_per_example": diagonal_gaussian_baseline(train, x)}}
-    return result
-
-
-def evaluate_run(run, split=None, max_examples=None, batch_size=256, baselines=True, ensemble=None):
-    """Test NLL of a run next to the uniform and independent-pixel baselines
-    (and, for models with ensembles, the ensemble of `ensemble` members,
-    default the model's `ensemble_size`)."""
-    from arzoo.evaluation import (
-        evaluate_log_likelihood,
-        independent_pixel_baseline,
-        uniform_baseline,
-    )
-    from arzoo.training.input_pipeline import load_split
-
-    if run.config is None:
-        raise ValueError(
-            "Evaluation needs the run's data settings: give the run folder "
-            "(with config.yaml), not a bare .keras file."
-        )
-    data = run.config["data"]
-    model = run.model
-    split = split or data.test_split
-    test = load_split(data, split, model.num_levels)
-    max_examples = max_examples or data.max_test_examples
-    report = evaluate_log_likelihood(model, test, batch_size, max_examples)
-    result = {
-        "dataset": data.dataset,
-        "split": split,
-        "num_examples": report.num_examples,
-        "nats_per_image": report.nats_per_image,
-        "bits_per_dim": report.bits_per_dim,
-        "headline": report.headline(model.num_levels),
-    }
-    members = ensemble if ensemble is not None else getattr(model, "ensemble_size", 1)
-    if ensemble is not None or members > 1:
-        combined = evaluate_log_likelihood(model, test, batch_size, max_examples, num_members=members)
-        result["ensemble"] = {
-            "num_members": members,
-            "nats_per_image": combined.nats_per_image,
-            "bits_per_dim": combined.bits_per_dim,
-            "headline": combined.headline(model.num_levels),
-        }
-    if baselines:
-        train = load_split(data, data.train_split, model.num_levels)
-        if max_examples is not None:
-            test = test.take(max_examples)
-        independent = independent_pixel_baseline(train, test, model.image_shape, model.num_levels)
-        uniform = uniform_baseline(model.image_shape, model.num_levels)
-        result["baselines"] = {
-            "uniform": {"bits_per_dim": uniform.bits_per_dim, "nats_per_image": uniform.nats_per_image},
-            "independent_pixels": {
-                "bits_per_dim": independent.bits_per_dim,
-                "nats_per_image": independent.nats_per_image,
-            },
-        }
-    return result
-
-
 def cmd_eval(args):
+    from arzoo.evaluation.run import evaluate
     from arzoo.runs import open_run
 
     run = open_run(args.run, args.set)
-    if run.model.modality == "audio":
-        from arzoo.audio_cli import evaluate_audio_run
-
-        if run.config is None:
-            raise ValueError("Evaluation needs the run's data settings: give the run folder.")
-        _print_json(evaluate_audio_run(
-            run, args.split, args.max_examples, min(args.batch_size, 16), not args.no_baselines,
-            speaker_id=args.speaker_id,
-        ))
-        return
-    if run.model.modality == "vector":
-        _print_json(evaluate_vector_run(run, args.split, not args.no_baselines))
-        return
-    _print_json(
-        evaluate_run(
-            run, args.split, args.max_examples, args.batch_size, not args.no_baselines,
-            ensemble=args.ensemble,
-        )
-    )
+    options = {"ensemble": args.ensemble, "speaker_id": args.speaker_id}
+    options = {name: value for name, value in options.items() if value not in (None, False)}
+    _print_json(evaluate(run, args.split, args.max_examples, args.batch_size, not args.no_baselines, **options))
 
 
 # ----- sample -------------------------------------------------------------
 
 
-def _condition_for(model, label, count):
-    import numpy as np
-
-    if model.num_classes is None:
-        if label is not None:
-            raise ValueError("--label was given but the model is not class-conditional.")
-        if model.condition_shape is not None:
-            raise ValueError(
-                "This model takes a real-valued condition; sample it from Python "
-                "with model.sample(..., condition=...)."
-            )
-        return None
-    if label is None:
-        return np.arange(count, dtype=np.int32) % model.num_classes
-    return np.full(count, label, np.int32)
-
-
 def cmd_sample(args):
-    import numpy as np
-
-    from arzoo.figures import save_grid
-    from arzoo.files import atomic_path
+    from arzoo.events import event_space
     from arzoo.runs import open_run
 
     run = open_run(args.run)
-    model = run.model
-    if model.modality == "audio":
-        from arzoo.audio_cli import sample_audio
-
-        _print_json(sample_audio(args, run))
-        return
-    if model.modality == "vector":
-        _print_json(_sample_vectors(args, model))
-        return
-    condition = _condition_for(model, args.label, args.n)
-    print(
-        f"sampling {args.n} images of {list(model.image_shape)} ({model.num_steps} steps, "
-        f"method={args.method}) ...",
-        file=sys.stderr,
-    )
-    start = time.time()
-    samples = model.sample(
-        args.n, seed=args.seed, condition=condition, temperature=args.temperature, method=args.method
-    ).numpy()
-    elapsed = time.time() - start
-    print(
-        f"sampled {args.n} images in {elapsed:.2f} s ({model.num_steps / elapsed:.0f} steps/s, "
-        "first call includes tracing and XLA compilation)",
-        file=sys.stderr,
-    )
-    save_grid(args.out, samples, model.num_levels)
-    npy = os.path.splitext(args.out)[0] + ".npy"
-    with atomic_path(npy) as temporary:  # temporary ends in .npy, so np.save keeps it
-        np.save(temporary, samples)
-    _print_json(
-        {
-            "grid": args.out,
-            "samples": npy,
-            "num_samples": args.n,
-            "seconds": elapsed,
-            "steps_per_second": model.num_steps / elapsed,
-        }
-    )
-
-
-def _sample_vectors(args, model):
-    """Real-valued models (RNADE): `[n, D]` float32 samples into a .npy file."""
-    import numpy as np
-
-    from arzoo.files import atomic_path
-
-    if args.label is not None:
-        raise ValueError("--label was given but the model is not class-conditional.")
-    start = time.time()
-    samples = model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method).numpy()
-    npy = os.path.splitext(args.out)[0] + ".npy"
-    with atomic_path(npy) as temporary:
-        np.save(temporary, samples)
-    return {"samples": npy, "num_samples": args.n, "shape": list(samples.shape), "seconds": time.time() - start}
+    _print_json(event_space(run.model).sample_command(args, run))
 
 
 # ----- audit --------------------------------------------------------------
@@ -520,7 +352,7 @@ def _add_client_parser(sub):
 # ----- parser -------------------------------------------------------------
 
 
-def add_data_parser(sub, handler):
+def _add_data_parser(sub):
     p = sub.add_parser("data", help="make offline datasets")
     dsub = p.add_subparsers(dest="dataset", required=True)
     c = dsub.add_parser(
@@ -533,11 +365,11 @@ def add_data_parser(sub, handler):
     c.add_argument("--voices", nargs="*", help="speaker names (default: every installed voice)")
     c.add_argument("--max-sentences", type=int, help="use the first N sentences only")
     c.add_argument("--no-progress", action="store_true")
-    c.set_defaults(func=handler)
+    c.set_defaults(func=cmd_data)
 
 
-def add_sample_arguments(p):
-    """The audio options of `arzoo sample`."""
+def _add_sample_arguments(p):
+    """The audio and text options of `arzoo sample`."""
     p.add_argument("--seconds", type=float, help="audio models: length of each sample "
                    "(default: the model's sample_length, or the --features-from file)")
     p.add_argument("--speaker", type=int, help="audio models: speaker id (default: cycle through them)")
@@ -545,6 +377,8 @@ def add_sample_arguments(p):
     p.add_argument("--continue-from", help="audio models: a WAV whose start is continued")
     p.add_argument("--prefix-seconds", type=float, default=0.5,
                    help="with --continue-from: how much of the file to keep (default 0.5)")
+    p.add_argument("--prompt", help="text models: continue this text")
+    p.add_argument("--length", type=int, help="text models: characters to draw (default the model's sample_length)")
 
 
 def build_parser():
@@ -563,11 +397,12 @@ def build_parser():
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("eval", help="test NLL (nats, bits/dim) of a trained run with baselines")
+    p = sub.add_parser("eval", help="test NLL (nats, bits/dim, bits/sample, bits/character) of a "
+                       "trained run with baselines")
     p.add_argument("run", help="a run folder written by `arzoo train`")
     p.add_argument("--split", help="TFDS split (default: the config's test split)")
     p.add_argument("--max-examples", type=int, help="evaluate only the first N examples")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=int, help="examples per batch (default: 256 images, 16 clips, 64 text windows)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
     p.add_argument("--ensemble", type=int, metavar="K",
                    help="MADE / DeepNADE: also score the ensemble of K masks or orderings "
@@ -579,7 +414,7 @@ def build_parser():
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sample", help="draw samples: images into a PNG grid, audio into WAV "
-                       "files and a spectrogram PNG (and a .npy)")
+                       "files and a spectrogram PNG (and a .npy), text printed and into a .txt")
     p.add_argument("run", help="a run folder, a .keras file or a config .yaml (untrained)")
     p.add_argument("--n", type=int, default=16, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="row i uses fold_in(seed, i)")
@@ -589,7 +424,7 @@ def build_parser():
     p.add_argument("--method", choices=["cached", "naive"], default="cached")
     p.add_argument("--out", default="samples.png",
                    help="PNG path (audio models: a folder, default ./samples)")
-    add_sample_arguments(p)
+    _add_sample_arguments(p)
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("audit", help="causality audit: which inputs one position depends on")
@@ -623,16 +458,27 @@ def build_parser():
     p.add_argument("--max-test-examples", type=int, help="evaluate on the first N test images")
     p.set_defaults(func=cmd_demo)
 
-    add_data_parser(sub, cmd_data)
+    _add_data_parser(sub)
     _add_serve_parser(sub)
     _add_client_parser(sub)
     return parser
 
 
 def cmd_data(args):
-    from arzoo.audio_cli import cmd_data as make
+    """`arzoo data speech-corpus`: synthesise the offline speech corpus."""
+    from arzoo.data.speech_corpus import make_speech_corpus
 
-    _print_json(make(args))
+    manifest = make_speech_corpus(
+        args.out, sample_rate=args.sample_rate, voices=args.voices or None,
+        max_sentences=args.max_sentences, progress=not args.no_progress,
+    )
+    _print_json({
+        "out": args.out,
+        "sample_rate": manifest["sample_rate"],
+        "speakers": sorted(manifest["speakers"]),
+        "files": manifest["count"],
+        "total_seconds": manifest["total_seconds"],
+    })
 
 
 def main(argv=None):

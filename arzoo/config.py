@@ -29,8 +29,9 @@ class DataConfig:
     """Where the images or audio come from and how they are batched.
 
     `dataset` is an offline builder (`digits`, `fashion_mnist_local`,
-    `image_folder`; `speech_corpus`, `wav_folder` for audio) or any TFDS name
-    (`mnist`, `cifar10`, ...; `ljspeech`, `vctk`, ... for audio).
+    `image_folder`; `speech_corpus`, `wav_folder` for audio; `fortunes`,
+    `python_stdlib`, `text_folder` for text) or any TFDS name (`mnist`,
+    `cifar10`, ...; `ljspeech`, `vctk`, ... for audio; `tiny_shakespeare`).
     """
 
     dataset: str = "digits"
@@ -54,6 +55,10 @@ class DataConfig:
     clip_length: Optional[int] = None
     wav_folder: Optional[str] = None
     feature_frame_length: Optional[int] = None
+    # Text (Char-RNN): training windows of this many characters; a folder of
+    # .txt files for dataset=text_folder.
+    sequence_length: Optional[int] = None
+    text_folder: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -138,7 +143,7 @@ def validate_config(config):
     model = validate_model_section(config.get("model"))
     data = _check_fields("data", DataConfig, config.get("data") or {})
     training = _check_fields("training", TrainingConfig, config.get("training") or {})
-    _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length"])
+    _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length", "sequence_length"])
     _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices", "max_seconds"])
     if training.strategy not in STRATEGIES:
         raise ConfigError(

@@ -31,7 +31,7 @@ def _say(message):
 
 def _choose_config(overrides):
     import arzoo
-    from arzoo.training.input_pipeline import load_split
+    from arzoo.events.image import load_image_split as load_split
 
     if not DEMO_CONFIG.exists():
         raise FileNotFoundError(
@@ -97,14 +97,14 @@ def run_demo(
 ):
     """Train, evaluate, export, serve, sample and complete over gRPC; print
     where everything went."""
-    from arzoo.cli import evaluate_run
+    from arzoo.evaluation.run import evaluate
     from arzoo.figures import completion_rows, save_grid
     from arzoo.runs import Run, save_run_config
     from arzoo.serving import Client, export_model
     from arzoo.serving.client import row_seeds
     from arzoo.serving.config_files import update_model_config
     from arzoo.training import train
-    from arzoo.training.input_pipeline import load_split
+    from arzoo.events.image import load_image_split as load_split
 
     overrides = []
     if steps is not None:
@@ -124,7 +124,7 @@ def run_demo(
     model = result.model
 
     _say("evaluating test log-likelihood and baselines")
-    report = evaluate_run(Run(model, config, run_dir))
+    report = evaluate(Run(model, config, run_dir))
 
     name = config["model"]["family"]
     export_path = export_model(model, os.path.join(output, "exports"), name)

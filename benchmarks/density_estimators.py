@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import arzoo  # noqa: E402
 from arzoo.evaluation.likelihood import evaluate_log_likelihood, independent_pixel_baseline  # noqa: E402
 from arzoo.training import train  # noqa: E402
-from arzoo.training.input_pipeline import load_split  # noqa: E402
+from arzoo.events.image import load_image_split as load_split  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("fvsbn", "nade", "made", "deep_nade", "gated_pixelcnn")

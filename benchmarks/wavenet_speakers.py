@@ -17,7 +17,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import arzoo  # noqa: E402
-from arzoo.audio_cli import evaluate_audio_run  # noqa: E402
+from arzoo.evaluation.run import evaluate  # noqa: E402
 from arzoo.runs import open_run, save_run_config  # noqa: E402
 from arzoo.training import train  # noqa: E402
 
@@ -34,7 +34,7 @@ def main(argv=None):
     os.makedirs(args.output, exist_ok=True)
     save_run_config(args.output, config)
     result = train(config, args.output)
-    report = evaluate_audio_run(open_run(args.output), speaker_id=True)
+    report = evaluate(open_run(args.output), speaker_id=True)
     report.update(training_steps=result.step, training_seconds_this_run=result.wall_time)
     print(json.dumps(report, indent=2, default=float))
 

@@ -1,6 +1,7 @@
 """Model families; importing this package registers all of them."""
 
 from arzoo.models.base import AutoregressiveModel
+from arzoo.models.char_rnn import CharRNN
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.conv_nade import ConvNADE
 from arzoo.models.deep_nade import DeepNADE
@@ -17,6 +18,7 @@ from arzoo.models.wavenet import WaveNet
 __all__ = [
     "AutoregressiveImageModel",
     "AutoregressiveModel",
+    "CharRNN",
     "ConvNADE",
     "DeepNADE",
     "FVSBN",

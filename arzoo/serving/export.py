@@ -13,7 +13,8 @@ import uuid
 
 import tensorflow as tf
 
-from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, serving_module_for
+from arzoo.events import event_space
+from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE
 
 KERAS_FILENAME = "model.keras"
 _TEMPORARY_PREFIX = ".incomplete-"
@@ -33,17 +34,29 @@ def _remove_stale_temporaries(model_dir):
             shutil.rmtree(os.path.join(model_dir, entry), ignore_errors=True)
 
 
+def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
+    """The `ServingModule` that exports `model`, as its event space says.
+
+    Args:
+      model: an arzoo model.
+      max_batch_size: largest B any signature accepts.
+      max_length: sequence models only: the most steps a request may ask for
+        or send (audio: default ten seconds at `model.sample_rate`).
+    """
+    return event_space(model).serving_module(max_batch_size, max_length)
+
+
 def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
     """Export `model` as `<base>/<name>/<version>/` with every signature.
 
     Args:
-      model: an arzoo model, image or audio (`model.modality`).
+      model: an arzoo model.
       base: the folder TF Serving's `base_path` points above (`<base>/<name>`).
       name: the served model name (letters, digits, `_ . -`).
       version: integer version; default one more than the highest present.
       max_batch_size: the largest batch any signature accepts.
-      max_length: audio models only: the most samples a request may ask for
-        or send (default ten seconds at the model's sample rate).
+      max_length: sequence models only: the most steps a request may ask for
+        or send (audio: default ten seconds at the model's sample rate).
 
     Returns:
       The path of the finished version folder.

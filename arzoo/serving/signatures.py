@@ -7,11 +7,13 @@ message names the input, never a crash. The whole sampling loop runs inside
 `sample` and `complete`; `initial_state` / `step` stream the same samples one
 step per request, with the state passed in and out as `state_<path>` tensors.
 
-The modalities' signatures: `image_signatures.ImageServingModule`,
-`audio_signatures.AudioServingModule` and `vector_signatures.VectorServingModule`
-(RNADE); `serving_module_for(model)` picks one by `model.modality`. Both also export `metadata`: `seed` [B, 2] in (every
-input is batched), the numbers a client needs to read the outputs
-(num_levels, ...) out, one row per seed.
+The signatures of each kind of event: `image_signatures.ImageServingModule`,
+`audio_signatures.AudioServingModule`, `vector_signatures.VectorServingModule`
+(RNADE) and `text_signatures.TextServingModule` (Char-RNN);
+`arzoo.serving.export.serving_module_for(model)` asks the model's event space (`arzoo.events`)
+which. All export `metadata`: `seed` [B, 2] in (every input is batched), the
+numbers a client needs to read the outputs (num_levels, ...) out, one row
+per seed.
 """
 
 import tensorflow as tf
@@ -177,32 +179,3 @@ class ServingModule(tf.Module):
 
     def _metadata_endpoint(self):
         return self._endpoint(self._metadata, [tf.TensorSpec([None, 2], tf.int32, name="seed")])
-
-
-def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
-    """The `ServingModule` of `model`'s modality.
-
-    Args:
-      model: an arzoo model (`model.modality` "image" or "audio").
-      max_batch_size: largest B any signature accepts.
-      max_length: audio only: the most samples a request may ask for or send
-        (default ten seconds at `model.sample_rate`).
-    """
-    from arzoo.serving.audio_signatures import AudioServingModule
-    from arzoo.serving.image_signatures import ImageServingModule
-    from arzoo.serving.vector_signatures import VectorServingModule
-
-    modality = getattr(model, "modality", None)
-    if modality == "audio":
-        return AudioServingModule(model, max_batch_size, max_length)
-    if modality == "image":
-        if max_length is not None:
-            raise ValueError(f"max_length applies to audio models only; {type(model).__name__} is an image model.")
-        return ImageServingModule(model, max_batch_size)
-    if modality == "vector":
-        if max_length is not None:
-            raise ValueError(f"max_length applies to audio models only; {type(model).__name__} is a vector model.")
-        return VectorServingModule(model, max_batch_size)
-    raise ValueError(
-        f"No serving signatures for modality {modality!r} ({type(model).__name__}); known: image, audio, vector."
-    )

@@ -41,7 +41,8 @@ from arzoo.training.metrics import DatasetBitsPerDim, per_example_bits_per_dim
 from arzoo.training.progress import ProgressBar
 from arzoo.files import atomic_path
 from arzoo.training.strategy import is_chief, make_strategy
-from arzoo.training.summaries import make_writer, write_samples, write_scalars
+from arzoo.events import event_space
+from arzoo.training.summaries import make_writer, write_scalars
 
 MODEL_FILENAME = "model.keras"
 
@@ -344,7 +345,7 @@ def train(
             if scalars:
                 write_scalars(writer, current, scalars)
             if chief and training.sample_every and current % training.sample_every == 0:
-                write_samples(writer, current, model, training.num_samples, training.seed, output_dir)
+                event_space(model).write_training_samples(writer, current, training.num_samples, training.seed, output_dir)
             if current % training.checkpoint_every == 0 and not at_end:
                 checkpointer.save(current)
         bar.close()

@@ -1,4 +1,5 @@
-"""TensorBoard output: scalars and grids of sampled images.
+"""TensorBoard output: scalars and grids of images (the event spaces write
+their samples with these; `arzoo.events`).
 
 Everything goes to `<output_dir>/tensorboard`. Non-chief workers get a
 writer that writes nothing.
@@ -67,47 +68,3 @@ def image_grid(images, num_levels):
         images = images[..., :1]
     grid = figures.image_grid(images, num_levels, padding=0, scale=1, background=0, grey_as_rgb=False)
     return grid[None]
-
-
-def sample_condition(model, num_samples):
-    """Labels 0, 1, 2, ... (cycling) for a class-conditional model, else None."""
-    if model.num_classes is None:
-        return None
-    return np.arange(num_samples, dtype=np.int32) % model.num_classes
-
-
-def write_samples(writer, step, model, num_samples, seed, output_dir=None):
-    """Draw `num_samples` images (seed `[seed, step]`) and log them as a grid;
-    audio models write WAV files to `<output_dir>/samples/` instead."""
-    if model.modality == "audio":
-        return write_audio_samples(output_dir, step, model, num_samples, seed)
-    samples = model.sample(
-        num_samples, seed=[int(seed), int(step)], condition=sample_condition(model, num_samples)
-    )
-    grid = image_grid(np.asarray(samples), model.num_levels)
-    with writer.as_default(step=int(step)):
-        image_summary("samples", grid, int(step))
-    writer.flush()
-    return grid
-
-
-def write_audio_samples(output_dir, step, model, num_samples, seed):
-    """`<output_dir>/samples/step<step>_<i>.wav`: unconditional models and
-    speaker models (speaker i mod num_speakers); models that need local
-    features have none to draw from here and write nothing."""
-    from arzoo.data.audio import write_wav
-
-    if model.local_channels or output_dir is None:
-        return []
-    condition = None
-    if model.num_speakers:
-        condition = np.arange(num_samples, dtype=np.int32) % model.num_speakers
-    levels = model.sample(num_samples, seed=[int(seed), int(step)], condition=condition)
-    audio = np.clip(np.asarray(model.decode_audio(levels)), -1.0, 1.0)
-    folder = os.path.join(output_dir, "samples")
-    os.makedirs(folder, exist_ok=True)
-    paths = []
-    for i, clip in enumerate(audio):
-        paths.append(os.path.join(folder, f"step{int(step)}_{i}.wav"))
-        write_wav(paths[-1], clip, model.sample_rate)
-    return paths

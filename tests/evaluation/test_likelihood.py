@@ -50,7 +50,7 @@ def test_training_on_digits_beats_the_independent_pixel_baseline(family, tmp_pat
          "model.num_output_filters=32"],
     )
     result = train(config, str(tmp_path / "run"), progress=False)
-    from arzoo.training.input_pipeline import load_split
+    from arzoo.events.image import load_image_split as load_split
 
     data = config["data"]
     test = load_split(data, "test", 17)

@@ -1,0 +1,276 @@
+"""Audio: `[B, T]` integer levels (mu-law or linear PCM) at the model's
+sample rate, with speaker ids and log-mel features as conditions (WaveNet)."""
+
+import os
+import time
+
+import numpy as np
+
+from arzoo.events.base import EventSpace
+
+# Evaluation clips are cut at places fixed by this seed (training's are random).
+EVAL_CLIP_SEED = 1234
+
+
+class AudioSpace(EventSpace):
+    name = "audio"
+    unit = "bits/sample"
+
+    def load_split(self, data, split, training=False):
+        """One clip of `data.clip_length` levels from every recording, with
+        speaker ids and, for local conditioning, log-mel features (at random
+        places; the same places in every evaluation)."""
+        from arzoo.data import load_audio_dataset
+        from arzoo.data.audio_pipeline import audio_clips
+
+        model = self.model
+        if data.clip_length is None:
+            raise ValueError(
+                "An audio model trains on clips: set data.clip_length (samples per clip, "
+                f"e.g. {model.sample_rate // 2} for half a second at {model.sample_rate} Hz)."
+            )
+        recordings = load_audio_dataset(
+            data.dataset, split, model.sample_rate, data_dir=data.data_dir, wav_folder=data.wav_folder
+        )
+        return audio_clips(
+            recordings,
+            clip_length=data.clip_length,
+            encode=model.encode_audio,
+            sample_rate=model.sample_rate,
+            hop_length=model.hop_length,
+            num_mels=model.local_channels,
+            frame_length=data.feature_frame_length or 4 * model.hop_length,
+            # The start of a recording is often silence: random places for
+            # training, places fixed by one seed for evaluation.
+            seed=data.shuffle_seed if training else EVAL_CLIP_SEED,
+            random_crop=True,
+        )
+
+    def check_element_spec(self, spec, name="dataset"):
+        model = self.model
+        if not isinstance(spec, dict) or "audio" not in spec or spec["audio"].shape.rank != 1:
+            raise ValueError(
+                f"The {name} must yield dicts with 'audio' (int32 levels [T]), 'speaker' "
+                f"and, for local conditioning, 'features'; got {spec}."
+            )
+        if model.num_speakers and "speaker" not in spec:
+            raise ValueError(f"The model is conditioned on speakers but the {name} has no 'speaker'.")
+        if model.local_channels:
+            features = spec.get("features")
+            if features is None or features.shape.rank != 2 or features.shape[-1] != model.local_channels:
+                raise ValueError(
+                    f"The model takes local features [frames, {model.local_channels}] but the {name} "
+                    f"yields {features}."
+                )
+
+    # ----- evaluation ---------------------------------------------------------
+
+    def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, speaker_id=False, **options):
+        """Test bits per sample next to the uniform and independent-sample
+        baselines (and, with `speaker_id`, the speaker identification accuracy
+        on one-second clips)."""
+        import tensorflow as tf
+
+        self.refuse_options(options, "audio models")
+        data, model = run.config["data"], self.model
+        batch_size = min(batch_size or 16, 16)
+        split = split or data.test_split
+        max_examples = max_examples or data.max_test_examples
+        clips = self.load_split(data, split)
+        if max_examples is not None:
+            clips = clips.take(max_examples)
+        nll = tf.function(
+            lambda x, c: -tf.reduce_sum(model.teacher_forced_log_probs(x, c), axis=1), reduce_retracing=True
+        )
+        total, count, samples, test_levels = 0.0, 0, 0, []
+        for batch in clips.batch(batch_size).as_numpy_iterator():
+            x, condition = model.inputs_from_batch(batch)
+            total += float(np.sum(nll(tf.constant(x), condition)))
+            count += len(x)
+            samples += x.size
+            test_levels.append(np.asarray(x).ravel())
+        if count == 0:
+            raise ValueError(f"The {split!r} split gave no clips.")
+        bits = total / (samples * np.log(2.0))
+        result = {
+            "dataset": data.dataset,
+            "split": split,
+            "num_clips": count,
+            "clip_length": data.clip_length,
+            "bits_per_sample": bits,
+            "nats_per_clip": total / count,
+            "headline": f"{bits:.4f} bits/sample",
+        }
+        if baselines:
+            train = self.load_split(data, data.train_split).take(max(count, 64))
+            counts = np.ones(model.num_levels)  # add-one smoothing
+            for example in train.as_numpy_iterator():
+                np.add.at(counts, example["audio"], 1)
+            log2_p = np.log2(counts / counts.sum())
+            levels = np.concatenate(test_levels)
+            result["baselines"] = {
+                "uniform": {"bits_per_sample": float(np.log2(model.num_levels))},
+                "independent_samples": {"bits_per_sample": float(-log2_p[levels].mean())},
+            }
+        if speaker_id:
+            result["speaker_identification"] = self._identify_speakers(data, split, max_examples)
+        return result
+
+    def _identify_speakers(self, data, split, max_examples):
+        from arzoo.data.audio_load import load_audio_dataset
+        from arzoo.data.audio_pipeline import audio_clips
+        from arzoo.evaluation.speaker_id import identify_speakers
+
+        model = self.model
+        recordings = load_audio_dataset(
+            data.dataset, split, model.sample_rate, data_dir=data.data_dir, wav_folder=data.wav_folder
+        )
+        one_second = audio_clips(
+            recordings, clip_length=model.sample_rate, encode=model.encode_audio,
+            sample_rate=model.sample_rate, hop_length=model.hop_length, seed=data.shuffle_seed,
+        )
+        return identify_speakers(model, one_second, max_examples).summary()
+
+    # ----- sampling for people -------------------------------------------------
+
+    def speakers(self, speaker, count):
+        """Speaker ids for `count` samples: `speaker`, or 0, 1, ... cycling."""
+        model = self.model
+        if not model.num_speakers:
+            if speaker is not None:
+                raise ValueError("--speaker was given but the model is not conditioned on speakers.")
+            return None
+        if speaker is None:
+            return np.arange(count, dtype=np.int32) % model.num_speakers
+        if not 0 <= speaker < model.num_speakers:
+            raise ValueError(f"--speaker {speaker}: this model knows speakers 0 ... {model.num_speakers - 1}.")
+        return np.full(count, speaker, np.int32)
+
+    def _read_input_wav(self, path, what):
+        from arzoo.data.audio import check_audio, read_wav
+
+        audio, rate = read_wav(path)
+        return check_audio(audio, rate, self.model.sample_rate, name=f"{what} {path}")
+
+    def sample_command(self, args, run):
+        """WAVs, levels (.npy) and a spectrogram PNG (generated vs real)."""
+        import tensorflow as tf
+
+        from arzoo.data.audio import spectrogram_figure, write_wav
+        from arzoo.data.audio_pipeline import wavenet_features
+        from arzoo.files import atomic_path
+
+        model = self.model
+        if args.label is not None:
+            raise ValueError("--label applies to class-conditional models; audio models take --speaker.")
+        count = args.n
+        speaker = self.speakers(args.speaker, count)
+        features, reference, prefix = None, None, None
+        length = int(round(args.seconds * model.sample_rate)) if args.seconds else None
+        if model.local_channels:
+            if not args.features_from:
+                raise ValueError(
+                    "This WaveNet is conditioned on log-mel features (a vocoder): give "
+                    "--features-from a WAV file to take them from."
+                )
+            reference = self._read_input_wav(args.features_from, "--features-from")
+            mel = wavenet_features(
+                reference, model.sample_rate, model.local_channels, model.hop_length,
+                run.config["data"].feature_frame_length if run.config else None,
+            ).numpy()
+            features = np.repeat(mel[None], count, axis=0)
+            length = length or len(reference)
+        elif args.features_from:
+            raise ValueError("--features-from was given but the model takes no local features.")
+        condition = model.join_condition(speaker, features)
+        if args.continue_from:
+            prefix = self._read_input_wav(args.continue_from, "--continue-from")
+            known = int(round(args.prefix_seconds * model.sample_rate))
+            if not 0 < known <= len(prefix):
+                raise ValueError(
+                    f"--prefix-seconds {args.prefix_seconds} gives {known} samples; the file has {len(prefix)}."
+                )
+            length = length or (known + model.sample_rate)
+            x = np.zeros((count, length), np.int32)
+            mask = np.zeros_like(x)
+            x[:, :known] = np.asarray(model.encode_audio(prefix[:known]))
+            mask[:, :known] = 1
+        length = length or model.sample_length
+        self.say(f"generating {count} x {length} samples ({length / model.sample_rate:.2f} s at "
+                 f"{model.sample_rate} Hz, method={args.method}) ...")
+        start = time.time()
+        if prefix is not None:
+            levels = model.complete(x, mask, seed=args.seed, condition=condition,
+                                    temperature=args.temperature, method=args.method)
+        else:
+            levels = model.sample(count, seed=args.seed, condition=condition,
+                                  temperature=args.temperature, method=args.method, length=length)
+        levels = np.asarray(levels)
+        elapsed = time.time() - start
+        audio = np.clip(np.asarray(model.decode_audio(tf.constant(levels))), -1.0, 1.0)
+        out = args.out if not args.out.endswith(".png") else os.path.splitext(args.out)[0]
+        os.makedirs(out, exist_ok=True)
+        wavs = []
+        for i, clip in enumerate(audio):
+            wavs.append(os.path.join(out, f"sample_{i}.wav"))
+            write_wav(wavs[-1], clip, model.sample_rate)
+        npy = os.path.join(out, "samples.npy")
+        with atomic_path(npy) as temporary:
+            np.save(temporary, levels)
+        panels = {f"generated {i}": clip for i, clip in enumerate(audio[:4])}
+        if reference is None and run.config is not None:
+            reference = self._real_recording(run)
+        if reference is not None:
+            panels["real"] = reference[: max(length, 1)]
+        figure = spectrogram_figure(os.path.join(out, "spectrograms.png"), panels, model.sample_rate)
+        rate = count * length / elapsed
+        return {
+            "wavs": wavs,
+            "levels": npy,
+            "spectrograms": figure,
+            "seconds": elapsed,
+            "samples_per_second": rate,
+            "real_time_factor": rate / model.sample_rate,
+            "note": "the first call includes tracing and XLA compilation",
+        }
+
+    def _real_recording(self, run):
+        """The first test recording of the run's dataset, or None if unavailable."""
+        from arzoo.data.audio_load import load_audio_dataset
+
+        data = run.config["data"]
+        try:
+            recordings = load_audio_dataset(
+                data.dataset, data.test_split, self.model.sample_rate,
+                data_dir=data.data_dir, wav_folder=data.wav_folder,
+            )
+            return next(recordings.take(1).as_numpy_iterator())["audio"]
+        except Exception as err:  # the figure is a bonus: say why it lacks the real panel
+            self.say(f"note: no real recording for the spectrogram figure ({err})")
+            return None
+
+    def write_training_samples(self, writer, step, num_samples, seed, output_dir):
+        """`<output_dir>/samples/step<step>_<i>.wav`: unconditional models and
+        speaker models (speaker i mod num_speakers); models that need local
+        features have none to draw from here and write nothing."""
+        from arzoo.data.audio import write_wav
+
+        model = self.model
+        if model.local_channels or output_dir is None:
+            return []
+        levels = model.sample(num_samples, seed=[int(seed), int(step)], condition=self.speakers(None, num_samples))
+        audio = np.clip(np.asarray(model.decode_audio(levels)), -1.0, 1.0)
+        folder = os.path.join(output_dir, "samples")
+        os.makedirs(folder, exist_ok=True)
+        paths = []
+        for i, clip in enumerate(audio):
+            paths.append(os.path.join(folder, f"step{int(step)}_{i}.wav"))
+            write_wav(paths[-1], clip, model.sample_rate)
+        return paths
+
+    # ----- serving --------------------------------------------------------------
+
+    def serving_module(self, max_batch_size, max_length=None):
+        from arzoo.serving.audio_signatures import AudioServingModule
+
+        return AudioServingModule(self.model, max_batch_size, max_length)

@@ -1,0 +1,177 @@
+"""Images: `[B, H, W, C]` integer levels (the PixelCNN family and the
+density estimators over sub-pixels)."""
+
+import os
+import time
+
+import numpy as np
+
+from arzoo.events.base import EventSpace
+
+
+def load_image_split(data, split, num_levels):
+    """The unbatched `{"image", "label"}` dataset of one split of a `DataConfig`."""
+    from arzoo.data import load_dataset
+
+    return load_dataset(
+        data.dataset,
+        split,
+        num_levels,
+        binarize=data.binarize,
+        binarize_seed=data.binarize_seed,
+        data_dir=data.data_dir,
+        image_folder=data.image_folder,
+        image_size=data.image_size,
+        channels=data.channels,
+    )
+
+
+class ImageSpace(EventSpace):
+    name = "image"
+    unit = "bits/dim"
+
+    def load_split(self, data, split, training=False):
+        return load_image_split(data, split, self.model.num_levels)
+
+    def check_element_spec(self, spec, name="dataset"):
+        model = self.model
+        if not isinstance(spec, dict) or "image" not in spec:
+            raise ValueError(f"The {name} must yield dicts with an 'image' key (and 'label'), got {spec}.")
+        shape = tuple(spec["image"].shape)
+        if shape != tuple(model.image_shape):
+            raise ValueError(
+                f"The {name} yields images of shape {shape} but the model has "
+                f"image_shape={list(model.image_shape)}; set data.image_size / data.channels "
+                "or the model's image_shape to match."
+            )
+        if model.num_classes is not None and "label" not in spec:
+            raise ValueError(
+                f"The model is class-conditional (num_classes={model.num_classes}) but the {name} has no 'label'."
+            )
+
+    # ----- evaluation ---------------------------------------------------------
+
+    def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, ensemble=None, **options):
+        """Test NLL (nats per image, bits/dim) next to the uniform and
+        independent-pixel baselines and, for models with ensembles, the
+        ensemble of `ensemble` members (default the model's `ensemble_size`)."""
+        from arzoo.evaluation.likelihood import (
+            evaluate_log_likelihood,
+            independent_pixel_baseline,
+            uniform_baseline,
+        )
+
+        self.refuse_options(options, "image models")
+        data, model = run.config["data"], self.model
+        batch_size = batch_size or 256
+        split = split or data.test_split
+        test = self.load_split(data, split)
+        self.check_element_spec(test.element_spec, f"{split!r} split")
+        max_examples = max_examples or data.max_test_examples
+        report = evaluate_log_likelihood(model, test, batch_size, max_examples)
+        result = {
+            "dataset": data.dataset,
+            "split": split,
+            "num_examples": report.num_examples,
+            "nats_per_image": report.nats_per_image,
+            "bits_per_dim": report.bits_per_dim,
+            "headline": report.headline(model.num_levels),
+        }
+        members = ensemble if ensemble is not None else getattr(model, "ensemble_size", 1)
+        if ensemble is not None or members > 1:
+            combined = evaluate_log_likelihood(model, test, batch_size, max_examples, num_members=members)
+            result["ensemble"] = {
+                "num_members": members,
+                "nats_per_image": combined.nats_per_image,
+                "bits_per_dim": combined.bits_per_dim,
+                "headline": combined.headline(model.num_levels),
+            }
+        if baselines:
+            train = self.load_split(data, data.train_split)
+            if max_examples is not None:
+                test = test.take(max_examples)
+            independent = independent_pixel_baseline(train, test, model.image_shape, model.num_levels)
+            uniform = uniform_baseline(model.image_shape, model.num_levels)
+            result["baselines"] = {
+                "uniform": {"bits_per_dim": uniform.bits_per_dim, "nats_per_image": uniform.nats_per_image},
+                "independent_pixels": {
+                    "bits_per_dim": independent.bits_per_dim,
+                    "nats_per_image": independent.nats_per_image,
+                },
+            }
+        return result
+
+    # ----- sampling for people -------------------------------------------------
+
+    def default_condition(self, count, label=None):
+        """Labels for `count` samples of a class-conditional model: `label`, or
+        0, 1, 2, ... cycling; None for an unconditional one."""
+        model = self.model
+        if model.num_classes is None:
+            if label is not None:
+                raise ValueError("--label was given but the model is not class-conditional.")
+            if model.condition_shape is not None:
+                raise ValueError(
+                    "This model takes a real-valued condition; sample it from Python "
+                    "with model.sample(..., condition=...)."
+                )
+            return None
+        if label is None:
+            return np.arange(count, dtype=np.int32) % model.num_classes
+        if not 0 <= label < model.num_classes:
+            raise ValueError(f"--label {label}: this model knows classes 0 ... {model.num_classes - 1}.")
+        return np.full(count, label, np.int32)
+
+    def sample_command(self, args, run):
+        """A PNG grid of samples and their levels as .npy."""
+        from arzoo.figures import save_grid
+        from arzoo.files import atomic_path
+
+        model = self.model
+        condition = self.default_condition(args.n, args.label)
+        self.say(
+            f"sampling {args.n} images of {list(model.image_shape)} ({model.num_steps} steps, "
+            f"method={args.method}) ..."
+        )
+        start = time.time()
+        samples = model.sample(
+            args.n, seed=args.seed, condition=condition, temperature=args.temperature, method=args.method
+        ).numpy()
+        elapsed = time.time() - start
+        self.say(
+            f"sampled {args.n} images in {elapsed:.2f} s ({model.num_steps / elapsed:.0f} steps/s, "
+            "first call includes tracing and XLA compilation)"
+        )
+        save_grid(args.out, samples, model.num_levels)
+        npy = os.path.splitext(args.out)[0] + ".npy"
+        with atomic_path(npy) as temporary:  # temporary ends in .npy, so np.save keeps it
+            np.save(temporary, samples)
+        return {
+            "grid": args.out,
+            "samples": npy,
+            "num_samples": args.n,
+            "seconds": elapsed,
+            "steps_per_second": model.num_steps / elapsed,
+        }
+
+    def write_training_samples(self, writer, step, num_samples, seed, output_dir):
+        """A grid of `num_samples` samples (seed `[seed, step]`) to TensorBoard."""
+        from arzoo.training.summaries import image_grid, image_summary
+
+        model = self.model
+        condition = None if model.num_classes is None else self.default_condition(num_samples)
+        samples = model.sample(num_samples, seed=[int(seed), int(step)], condition=condition)
+        grid = image_grid(np.asarray(samples), model.num_levels)
+        with writer.as_default(step=int(step)):
+            image_summary("samples", grid, int(step))
+        writer.flush()
+        return grid
+
+    # ----- serving --------------------------------------------------------------
+
+    def serving_module(self, max_batch_size, max_length=None):
+        from arzoo.serving.image_signatures import ImageServingModule
+
+        if max_length is not None:
+            raise ValueError(f"max_length applies to sequence models only; {type(self.model).__name__} is an image model.")
+        return ImageServingModule(self.model, max_batch_size)

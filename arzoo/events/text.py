@@ -1,0 +1,124 @@
+"""Text: `[B, T]` character ids (Char-RNN), from plain-text corpora."""
+
+import os
+import time
+
+import numpy as np
+
+from arzoo.events.base import EventSpace
+
+
+class TextSpace(EventSpace):
+    name = "text"
+    unit = "bits/character"
+
+    def load_split(self, data, split, training=False):
+        """Non-overlapping windows `{"text": [data.sequence_length] int32}` of
+        the split's documents joined by newlines; characters outside the
+        model's vocabulary become id 0 and are counted in a warning."""
+        from arzoo.data.text import encode_documents, load_text_dataset, text_windows, warn_unknown
+
+        model = self.model
+        if data.sequence_length is None:
+            raise ValueError("A text model trains on windows of characters: set data.sequence_length (e.g. 100).")
+        if model.num_classes is not None:
+            raise ValueError(
+                f"The model is class-conditional (num_classes={model.num_classes}) but text datasets "
+                "have no labels here; train it from Python on your own (text, label) batches."
+            )
+        documents = load_text_dataset(data.dataset, split, data_dir=data.data_dir, text_folder=data.text_folder)
+        ids, unknown = encode_documents(documents, model.vocabulary)
+        warn_unknown(unknown, len(ids), f"{data.dataset} {split}")
+        return text_windows(ids, data.sequence_length, f"{data.dataset} {split!r} split")
+
+    def check_element_spec(self, spec, name="dataset"):
+        if not isinstance(spec, dict) or "text" not in spec or spec["text"].shape.rank != 1:
+            raise ValueError(f"The {name} must yield dicts with 'text' (int32 ids [T]); got {spec}.")
+
+    def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, **options):
+        """Test bits per character next to the unigram baseline (character
+        frequencies of the training split, add-one smoothed)."""
+        import tensorflow as tf
+
+        self.refuse_options(options, "text models")
+        data, model = run.config["data"], self.model
+        split = split or data.test_split
+        windows = self.load_split(data, split)
+        max_examples = max_examples or data.max_test_examples
+        if max_examples is not None:
+            windows = windows.take(max_examples)
+        nll = tf.function(lambda x: -tf.reduce_sum(model.teacher_forced_log_probs(x), axis=1), reduce_retracing=True)
+        total, characters, count, test_ids = 0.0, 0, 0, []
+        for batch in windows.batch(batch_size or 64).as_numpy_iterator():
+            total += float(np.sum(nll(tf.constant(batch["text"]))))
+            characters += batch["text"].size
+            count += len(batch["text"])
+            test_ids.append(batch["text"].ravel())
+        if count == 0:
+            raise ValueError(f"The {split!r} split gave no windows.")
+        bits = total / (characters * np.log(2.0))
+        result = {
+            "dataset": data.dataset,
+            "split": split,
+            "num_windows": count,
+            "sequence_length": data.sequence_length,
+            "bits_per_character": bits,
+            "nats_per_window": total / count,
+            "headline": f"{bits:.4f} bits/character",
+        }
+        if baselines:
+            counts = np.ones(model.num_levels)
+            for batch in self.load_split(data, data.train_split).batch(1024).as_numpy_iterator():
+                counts += np.bincount(batch["text"].ravel(), minlength=model.num_levels)
+            log2_p = np.log2(counts / counts.sum())
+            result["baselines"] = {
+                "uniform": {"bits_per_character": float(np.log2(model.num_levels))},
+                "unigram": {"bits_per_character": float(-log2_p[np.concatenate(test_ids)].mean())},
+            }
+        return result
+
+    def sample_command(self, args, run):
+        """Texts (continuing `--prompt` when given), printed and written to a .txt file."""
+        from arzoo.files import atomic_write_bytes
+
+        model = self.model
+        if args.label is not None:
+            raise ValueError("--label was given but the model is not class-conditional.")
+        length = int(args.length) if getattr(args, "length", None) else model.sample_length
+        prompt = getattr(args, "prompt", None)
+        start = time.time()
+        if prompt:
+            ids = model.encode_text([prompt])
+            x = np.zeros((args.n, len(prompt) + length), np.int32)
+            x[:, : len(prompt)] = ids
+            mask = np.zeros_like(x)
+            mask[:, : len(prompt)] = 1
+            drawn = model.complete(x, mask, seed=args.seed, temperature=args.temperature, method=args.method)
+        else:
+            drawn = model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method, length=length)
+        elapsed = time.time() - start
+        texts = model.decode_text(np.asarray(drawn))
+        path = os.path.splitext(args.out)[0] + ".txt"
+        separator = "\n" + "-" * 40 + "\n"
+        atomic_write_bytes(path, separator.join(texts).encode("utf-8"))
+        for text in texts:
+            self.say(separator + text)
+        return {"texts": texts, "file": path, "num_samples": args.n, "seconds": elapsed}
+
+    def write_training_samples(self, writer, step, num_samples, seed, output_dir):
+        """`<output_dir>/samples/step<step>.txt`: `num_samples` texts of `sample_length`."""
+        from arzoo.files import atomic_write_bytes
+
+        if output_dir is None:
+            return None
+        texts = self.model.decode_text(np.asarray(self.model.sample(num_samples, seed=[int(seed), int(step)])))
+        folder = os.path.join(output_dir, "samples")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"step{int(step)}.txt")
+        atomic_write_bytes(path, ("\n" + "-" * 40 + "\n").join(texts).encode("utf-8"))
+        return path
+
+    def serving_module(self, max_batch_size, max_length=None):
+        from arzoo.serving.text_signatures import TextServingModule
+
+        return TextServingModule(self.model, max_batch_size, max_length)

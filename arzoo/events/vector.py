@@ -1,0 +1,89 @@
+"""Real vectors: `[B, D]` float32 (RNADE), from `arzoo.data.continuous`."""
+
+import os
+import time
+
+import numpy as np
+
+from arzoo.events.base import EventSpace
+
+
+class VectorSpace(EventSpace):
+    name = "vector"
+    unit = "nats/example"
+
+    def load_split(self, data, split, training=False):
+        import tensorflow as tf
+
+        from arzoo.data.continuous import load_continuous
+
+        return tf.data.Dataset.from_tensor_slices({"x": load_continuous(data.dataset, split)})
+
+    def check_element_spec(self, spec, name="dataset"):
+        dims = self.model.num_dims
+        if not isinstance(spec, dict) or "x" not in spec or tuple(spec["x"].shape) != (dims,):
+            raise ValueError(
+                f"The {name} must yield dicts with 'x' (float32 [{dims}]) for a "
+                f"model with num_dims={dims}; got {spec}."
+            )
+
+    def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, **options):
+        """Test NLL (nats per example) next to independent Gaussians per dimension."""
+        from arzoo.data.continuous import load_continuous
+        from arzoo.evaluation.likelihood import diagonal_gaussian_baseline
+
+        self.refuse_options(options, "vector models")
+        data = run.config["data"]
+        split = split or data.test_split
+        x = load_continuous(data.dataset, split)
+        max_examples = max_examples or data.max_test_examples
+        if max_examples is not None:
+            x = x[:max_examples]
+        batch_size = batch_size or 1024
+        log_probs = [self.model.log_prob(x[i : i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
+        nats = float(-np.concatenate(log_probs).mean())
+        result = {
+            "dataset": data.dataset,
+            "split": split,
+            "num_examples": int(len(x)),
+            "nats_per_example": nats,
+            "headline": f"{nats:.3f} nats/example",
+        }
+        if baselines:
+            train = load_continuous(data.dataset, data.train_split)
+            result["baselines"] = {"diagonal_gaussian": {"nats_per_example": diagonal_gaussian_baseline(train, x)}}
+        return result
+
+    def sample_command(self, args, run):
+        """`[n, D]` float32 samples into a .npy file."""
+        from arzoo.files import atomic_path
+
+        if args.label is not None:
+            raise ValueError("--label was given but the model is not class-conditional.")
+        start = time.time()
+        samples = self.model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method).numpy()
+        npy = os.path.splitext(args.out)[0] + ".npy"
+        with atomic_path(npy) as temporary:
+            np.save(temporary, samples)
+        return {"samples": npy, "num_samples": args.n, "shape": list(samples.shape), "seconds": time.time() - start}
+
+    def write_training_samples(self, writer, step, num_samples, seed, output_dir):
+        """`<output_dir>/samples/step<step>.npy`: `[num_samples, D]` float32."""
+        from arzoo.files import atomic_path
+
+        if output_dir is None:
+            return None
+        samples = self.model.sample(num_samples, seed=[int(seed), int(step)]).numpy()
+        folder = os.path.join(output_dir, "samples")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"step{int(step)}.npy")
+        with atomic_path(path) as temporary:
+            np.save(temporary, samples)
+        return path
+
+    def serving_module(self, max_batch_size, max_length=None):
+        from arzoo.serving.vector_signatures import VectorServingModule
+
+        if max_length is not None:
+            raise ValueError(f"max_length applies to sequence models only; {type(self.model).__name__} is a vector model.")
+        return VectorServingModule(self.model, max_batch_size)
