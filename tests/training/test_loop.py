@@ -205,3 +205,25 @@ def test_max_seconds_is_refused_under_multi_worker(tmp_path):
     with pytest.raises(ValueError, match="max_seconds=5.0"):
         train(tiny_config(training={"steps": 1, "max_seconds": 5.0, "strategy": "multi_worker"}),
               tmp_path, progress=False)
+
+
+def test_samples_during_training_for_every_kind_of_event(tmp_path, training_data_dir):
+    """training.sample_every writes samples for vector and text models too
+    (it once assumed every non-audio model was an image model)."""
+    rnade = {
+        "model": {"family": "rnade", "num_dims": 13, "num_hidden": 4, "num_components": 2},
+        "data": {"dataset": "wine", "batch_size": 16},
+        "training": {"steps": 4, "sample_every": 2, "num_samples": 3, "log_every": 2, "checkpoint_every": 4},
+    }
+    train(rnade, str(tmp_path / "rnade"), progress=False)
+    samples = np.load(tmp_path / "rnade" / "samples" / "step4.npy")
+    assert samples.shape == (3, 13) and np.isfinite(samples).all()
+    text = {
+        "model": {"family": "char_rnn", "vocabulary": "printable", "num_layers": 1, "units": 8, "sample_length": 20},
+        "data": {"dataset": "fortunes", "sequence_length": 16, "batch_size": 8,
+                 "data_dir": str(tmp_path / "data"), "max_test_examples": 8},
+        "training": {"steps": 4, "sample_every": 2, "num_samples": 2, "log_every": 2, "checkpoint_every": 4},
+    }
+    train(text, str(tmp_path / "text"), progress=False)
+    written = (tmp_path / "text" / "samples" / "step4.txt").read_text(encoding="utf-8")
+    assert written.count("-" * 40) == 1 and len(written) >= 40
