@@ -5,7 +5,8 @@ set -u
 # dataset-fashion-mnist: Fashion-MNIST IDX files (fashion_mnist_local).
 # festival + festvox-* voices, espeak-ng: the synthetic speech corpus
 # (arzoo.data.speech_corpus).
-packages=(dataset-fashion-mnist festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts espeak-ng)
+# fortunes: the offline text corpus (arzoo.data.builders.text_corpus).
+packages=(dataset-fashion-mnist festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts espeak-ng fortunes)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

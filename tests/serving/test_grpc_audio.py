@@ -301,7 +301,7 @@ def test_export_arguments_are_checked_before_any_folder(models, tmp_path):
     from tests import test_case
 
     image_model = test_case.build_tiny("pixelcnn", **test_case.VARIANTS["grey"])
-    with pytest.raises(ValueError, match="max_length applies to audio models only"):
+    with pytest.raises(ValueError, match="max_length applies to sequence models only; PixelCNN is an image model"):
         export_model(image_model, tmp_path, "img", max_length=100)
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValueError, match="max_length must be an integer >= 1"):
