@@ -23,5 +23,5 @@ def test_char_rnn_beats_the_unigram_baseline_on_fortunes(tmp_path):
     report = evaluate(Run(result.model, config, str(tmp_path / "run")))
     unigram = report["baselines"]["unigram"]["bits_per_character"]
     assert 4.0 < unigram < 5.0, unigram  # English letters, spaces and punctuation
-    assert report["bits_per_character"] < unigram - 1.0, report
+    assert report["bits_per_character"] < unigram - 0.8, report  # measured: 3.47 vs 4.67
     assert report["headline"].endswith("bits/character")
