@@ -48,9 +48,11 @@ def cmd_eval(args):
     from arzoo.runs import open_run
 
     run = open_run(args.run, args.set)
-    options = {"ensemble": args.ensemble, "speaker_id": args.speaker_id}
-    options = {name: value for name, value in options.items() if value not in (None, False)}
-    _print_json(evaluate(run, args.split, args.max_examples, args.batch_size, not args.no_baselines, **options))
+    # Each event space takes its own options and refuses the others when given.
+    _print_json(evaluate(
+        run, args.split, args.max_examples, args.batch_size, not args.no_baselines,
+        ensemble=args.ensemble, speaker_id=args.speaker_id,
+    ))
 
 
 # ----- sample -------------------------------------------------------------

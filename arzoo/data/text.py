@@ -8,6 +8,7 @@ builder; any other name is a TFDS catalogue dataset with a Text feature
 like the image and audio loaders.
 """
 
+import functools
 import sys
 
 import numpy as np
@@ -72,6 +73,25 @@ def encode_documents(documents, vocabulary, separator="\n"):
         unknown += int(np.count_nonzero(ids == 0))
         pieces.append(ids)
     return (np.concatenate(pieces) if pieces else np.zeros([0], np.int32)), unknown
+
+
+def encoded_text_split(name, split, vocabulary, *, data_dir=None, text_folder=None):
+    """`encode_documents` of one split, warning once about unknown characters.
+
+    Cached per process (the training loop and evaluation read a split more
+    than once, and encoding millions of characters takes seconds); the ids
+    are read-only.
+    """
+    return _encoded_split(name, split, vocabulary, sources.resolve_data_dir(data_dir), text_folder)
+
+
+@functools.lru_cache(maxsize=8)
+def _encoded_split(name, split, vocabulary, data_dir, text_folder):
+    documents = load_text_dataset(name, split, data_dir=data_dir, text_folder=text_folder)
+    ids, unknown = encode_documents(documents, vocabulary)
+    warn_unknown(unknown, len(ids), f"{name} {split}")
+    ids.setflags(write=False)
+    return ids
 
 
 def text_windows(ids, length, name="text"):

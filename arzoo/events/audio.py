@@ -69,48 +69,33 @@ class AudioSpace(EventSpace):
         """Test bits per sample next to the uniform and independent-sample
         baselines (and, with `speaker_id`, the speaker identification accuracy
         on one-second clips)."""
-        import tensorflow as tf
+        from arzoo.evaluation.likelihood import evaluate_sequences, independent_levels_baseline
 
         self.refuse_options(options, "audio models")
         data, model = run.config["data"], self.model
-        batch_size = min(batch_size or 16, 16)
         split = split or data.test_split
         max_examples = max_examples or data.max_test_examples
         clips = self.load_split(data, split)
         if max_examples is not None:
             clips = clips.take(max_examples)
-        nll = tf.function(
-            lambda x, c: -tf.reduce_sum(model.teacher_forced_log_probs(x, c), axis=1), reduce_retracing=True
-        )
-        total, count, samples, test_levels = 0.0, 0, 0, []
-        for batch in clips.batch(batch_size).as_numpy_iterator():
-            x, condition = model.inputs_from_batch(batch)
-            total += float(np.sum(nll(tf.constant(x), condition)))
-            count += len(x)
-            samples += x.size
-            test_levels.append(np.asarray(x).ravel())
-        if count == 0:
-            raise ValueError(f"The {split!r} split gave no clips.")
-        bits = total / (samples * np.log(2.0))
+        report = evaluate_sequences(model, clips, min(batch_size or 16, 16), what=f"clips from the {split!r} split")
         result = {
             "dataset": data.dataset,
             "split": split,
-            "num_clips": count,
+            "num_clips": report.num_sequences,
             "clip_length": data.clip_length,
-            "bits_per_sample": bits,
-            "nats_per_clip": total / count,
-            "headline": f"{bits:.4f} bits/sample",
+            "bits_per_sample": report.bits_per_step,
+            "nats_per_clip": report.nats_per_sequence,
+            "headline": f"{report.bits_per_step:.4f} bits/sample",
         }
         if baselines:
-            train = self.load_split(data, data.train_split).take(max(count, 64))
-            counts = np.ones(model.num_levels)  # add-one smoothing
-            for example in train.as_numpy_iterator():
-                np.add.at(counts, example["audio"], 1)
-            log2_p = np.log2(counts / counts.sum())
-            levels = np.concatenate(test_levels)
+            train = self.load_split(data, data.train_split).take(max(report.num_sequences, 64))
+            independent = independent_levels_baseline(
+                (example["audio"] for example in train.as_numpy_iterator()), report.levels, model.num_levels
+            )
             result["baselines"] = {
                 "uniform": {"bits_per_sample": float(np.log2(model.num_levels))},
-                "independent_samples": {"bits_per_sample": float(-log2_p[levels].mean())},
+                "independent_samples": {"bits_per_sample": independent},
             }
         if speaker_id:
             result["speaker_identification"] = self._identify_speakers(data, split, max_examples)
@@ -140,11 +125,7 @@ class AudioSpace(EventSpace):
             if speaker is not None:
                 raise ValueError("--speaker was given but the model is not conditioned on speakers.")
             return None
-        if speaker is None:
-            return np.arange(count, dtype=np.int32) % model.num_speakers
-        if not 0 <= speaker < model.num_speakers:
-            raise ValueError(f"--speaker {speaker}: this model knows speakers 0 ... {model.num_speakers - 1}.")
-        return np.full(count, speaker, np.int32)
+        return self.ids_for(count, speaker, model.num_speakers, "--speaker", "speakers")
 
     def _read_input_wav(self, path, what):
         from arzoo.data.audio import check_audio, read_wav

@@ -2,6 +2,8 @@
 
 import sys
 
+import numpy as np
+
 
 class EventSpace:
     """What the layers above the models ask about one kind of event.
@@ -60,6 +62,16 @@ class EventSpace:
         given = sorted(name for name, value in options.items() if value not in (None, False))
         if given:
             raise ValueError(f"{', '.join(given)} does not apply to {command}.")
+
+    @staticmethod
+    def ids_for(count, given, limit, option, what):
+        """`count` int32 ids for a sampling command: `given` for every row
+        (checked against [0, limit)), or 0, 1, 2, ... cycling when None."""
+        if given is None:
+            return np.arange(count, dtype=np.int32) % limit
+        if not 0 <= given < limit:
+            raise ValueError(f"{option} {given}: this model knows {what} 0 ... {limit - 1}.")
+        return np.full(count, given, np.int32)
 
     @staticmethod
     def say(message):

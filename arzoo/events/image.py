@@ -116,11 +116,7 @@ class ImageSpace(EventSpace):
                     "with model.sample(..., condition=...)."
                 )
             return None
-        if label is None:
-            return np.arange(count, dtype=np.int32) % model.num_classes
-        if not 0 <= label < model.num_classes:
-            raise ValueError(f"--label {label}: this model knows classes 0 ... {model.num_classes - 1}.")
-        return np.full(count, label, np.int32)
+        return self.ids_for(count, label, model.num_classes, "--label", "classes")
 
     def sample_command(self, args, run):
         """A PNG grid of samples and their levels as .npy."""

@@ -16,7 +16,7 @@ class TextSpace(EventSpace):
         """Non-overlapping windows `{"text": [data.sequence_length] int32}` of
         the split's documents joined by newlines; characters outside the
         model's vocabulary become id 0 and are counted in a warning."""
-        from arzoo.data.text import encode_documents, load_text_dataset, text_windows, warn_unknown
+        from arzoo.data.text import encoded_text_split, text_windows
 
         model = self.model
         if data.sequence_length is None:
@@ -26,9 +26,9 @@ class TextSpace(EventSpace):
                 f"The model is class-conditional (num_classes={model.num_classes}) but text datasets "
                 "have no labels here; train it from Python on your own (text, label) batches."
             )
-        documents = load_text_dataset(data.dataset, split, data_dir=data.data_dir, text_folder=data.text_folder)
-        ids, unknown = encode_documents(documents, model.vocabulary)
-        warn_unknown(unknown, len(ids), f"{data.dataset} {split}")
+        ids = encoded_text_split(
+            data.dataset, split, model.vocabulary, data_dir=data.data_dir, text_folder=data.text_folder
+        )
         return text_windows(ids, data.sequence_length, f"{data.dataset} {split!r} split")
 
     def check_element_spec(self, spec, name="dataset"):
@@ -38,7 +38,7 @@ class TextSpace(EventSpace):
     def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, **options):
         """Test bits per character next to the unigram baseline (character
         frequencies of the training split, add-one smoothed)."""
-        import tensorflow as tf
+        from arzoo.evaluation.likelihood import evaluate_sequences, independent_levels_baseline
 
         self.refuse_options(options, "text models")
         data, model = run.config["data"], self.model
@@ -47,33 +47,22 @@ class TextSpace(EventSpace):
         max_examples = max_examples or data.max_test_examples
         if max_examples is not None:
             windows = windows.take(max_examples)
-        nll = tf.function(lambda x: -tf.reduce_sum(model.teacher_forced_log_probs(x), axis=1), reduce_retracing=True)
-        total, characters, count, test_ids = 0.0, 0, 0, []
-        for batch in windows.batch(batch_size or 64).as_numpy_iterator():
-            total += float(np.sum(nll(tf.constant(batch["text"]))))
-            characters += batch["text"].size
-            count += len(batch["text"])
-            test_ids.append(batch["text"].ravel())
-        if count == 0:
-            raise ValueError(f"The {split!r} split gave no windows.")
-        bits = total / (characters * np.log(2.0))
+        report = evaluate_sequences(model, windows, batch_size or 64, what=f"windows from the {split!r} split")
         result = {
             "dataset": data.dataset,
             "split": split,
-            "num_windows": count,
+            "num_windows": report.num_sequences,
             "sequence_length": data.sequence_length,
-            "bits_per_character": bits,
-            "nats_per_window": total / count,
-            "headline": f"{bits:.4f} bits/character",
+            "bits_per_character": report.bits_per_step,
+            "nats_per_window": report.nats_per_sequence,
+            "headline": f"{report.bits_per_step:.4f} bits/character",
         }
         if baselines:
-            counts = np.ones(model.num_levels)
-            for batch in self.load_split(data, data.train_split).batch(1024).as_numpy_iterator():
-                counts += np.bincount(batch["text"].ravel(), minlength=model.num_levels)
-            log2_p = np.log2(counts / counts.sum())
+            train = self.load_split(data, data.train_split).batch(1024).as_numpy_iterator()
+            unigram = independent_levels_baseline((batch["text"] for batch in train), report.levels, model.num_levels)
             result["baselines"] = {
                 "uniform": {"bits_per_character": float(np.log2(model.num_levels))},
-                "unigram": {"bits_per_character": float(-log2_p[np.concatenate(test_ids)].mean())},
+                "unigram": {"bits_per_character": unigram},
             }
         return result
 

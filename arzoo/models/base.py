@@ -56,7 +56,7 @@ def resolve_seeds(num_samples, seed, seeds):
 def check_temperature(temperature, batch):
     """`temperature` (a number or one per row) as `[batch]` float32, finite and > 0."""
     temperature = tf.convert_to_tensor(temperature)
-    if not (temperature.dtype.is_floating or temperature.dtype.is_integer) or temperature.dtype.is_complex:
+    if not (temperature.dtype.is_floating or temperature.dtype.is_integer):
         raise ValueError(f"temperature must be a number; got dtype {temperature.dtype.name}.")
     try:
         temperature = tf.broadcast_to(tf.cast(temperature, tf.float32), [batch])
@@ -80,7 +80,7 @@ def check_mask_values(known_mask, name="known_mask"):
         raise ValueError(f"{name} must be a bool or 0/1 array: {err}") from None
     if known_mask.dtype.is_bool:
         return known_mask
-    if not (known_mask.dtype.is_integer or known_mask.dtype.is_floating) or known_mask.dtype.is_complex:
+    if not (known_mask.dtype.is_integer or known_mask.dtype.is_floating):
         raise ValueError(f"{name} must be bool or 0/1; got dtype {known_mask.dtype.name}.")
     if tf.executing_eagerly():
         values = known_mask.numpy()
@@ -142,13 +142,25 @@ class AutoregressiveModel(keras.Model):
     def check_condition(self, condition, batch=None, length=None):
         """The validated condition (None for an unconditional model); its
         rows must number `batch` when given, and it must cover `length`
-        steps when given (local features)."""
+        steps when given (local features). `blank_events` reads the
+        validated condition (the length local features imply)."""
+        raise NotImplementedError
+
+    @property
+    def event_shape(self):
+        """The shape of one event, for events of a fixed size."""
         raise NotImplementedError
 
     def blank_events(self, batch, length=None, condition=None):
         """`[batch, ...]` zeros in the event shape: the canvas `sample` fills.
-        `length` is for events whose size varies (sequences)."""
-        raise NotImplementedError
+        `length` is for events whose size varies (sequences, which override
+        this); fixed-size events refuse it."""
+        if length is not None:
+            raise ValueError(
+                f"length={length!r} applies to sequence models; {type(self).__name__} draws "
+                f"events of shape {list(self.event_shape)}."
+            )
+        return tf.zeros((batch,) + tuple(self.event_shape), self.values_dtype)
 
     def align_known_mask(self, x, known_mask):
         """`(x, known_mask)` of a completion, the bool mask in `x`'s shape, or a
@@ -263,8 +275,8 @@ class AutoregressiveModel(keras.Model):
         _check_method(method)
         seeds = resolve_seeds(num_samples, seed, seeds)
         batch = int(seeds.shape[0])
+        condition = self.check_condition(condition, batch, length)
         blank = self.blank_events(batch, length, condition)
-        condition = self.check_condition(condition, batch, self.num_steps_of(blank))
         return self._run_sampler(method, seeds, condition, temperature, blank, tf.zeros_like(blank, tf.bool))
 
     def complete(self, x, known_mask, seed=0, condition=None, temperature=1.0, method="cached", seeds=None):
@@ -290,7 +302,7 @@ class AutoregressiveModel(keras.Model):
         return self._run_sampler(method, seeds, condition, temperature, x, known_mask)
 
     def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
-        from arzoo.sampling.driver import SAMPLERS, uniforms_for
+        from arzoo.sampling.driver import SAMPLERS, traced_step_uniforms
         from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
 
         batch = int(seeds.shape[0])
@@ -303,7 +315,7 @@ class AutoregressiveModel(keras.Model):
                 reduce_retracing=True,
                 jit_compile=jit,
             )
-        uniforms = uniforms_for(self, seeds, self.num_steps_of(known))
+        uniforms = traced_step_uniforms(seeds, tf.constant(self.num_steps_of(known), tf.int32), self.head.num_uniforms)
         groups = num_row_groups(batch, self.sampling_threads)
         return call_in_row_groups(
             self._compiled[key], groups, uniforms, temperature, condition, known, known_mask

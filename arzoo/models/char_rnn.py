@@ -161,13 +161,11 @@ class CharRNN(SequenceEvents, AutoregressiveModel):
         else:
             levels = tf.range(self.num_levels + 1, dtype=tf.float32)
             encoded = tf.nn.relu(1.0 - tf.abs(tf.cast(ids, tf.float32)[..., None] - levels))
-        if context is not None:
-            steps = tf.shape(encoded)[1] if encoded.shape.rank == 3 else None
-            if steps is None:
-                encoded = tf.concat([encoded, context], axis=-1)
-            else:
-                encoded = tf.concat([encoded, tf.repeat(context[:, None], steps, axis=1)], axis=-1)
-        return encoded
+        if context is None:
+            return encoded
+        if encoded.shape.rank == 3:  # a whole sequence: the class at every step
+            context = tf.repeat(context[:, None], tf.shape(encoded)[1], axis=1)
+        return tf.concat([encoded, context], axis=-1)
 
     def call(self, x, condition=None, training=False):
         """`[B, T]` ids -> `[B, T, num_levels]` logits of p(c_t | c_<t)."""
@@ -190,26 +188,7 @@ class CharRNN(SequenceEvents, AutoregressiveModel):
 
     # ----- likelihoods -------------------------------------------------------
 
-    def teacher_forced_log_probs(self, x, condition=None, training=False):
-        params = self(x, condition, training=training)
-        return self.head.conditional_log_probs(params, tf.cast(x, tf.int32)[..., None])[..., 0]
-
-    def conditional_log_probs(self, x, condition=None):
-        """log p(c_t | c_<t) in nats, `[B, T]`."""
-        x = self.check_events(x)
-        condition = self.check_condition(condition, int(x.shape[0]))
-        return self.teacher_forced_log_probs(x, condition)
-
-    def log_prob(self, x, condition=None):
-        """Exact log p(text) in nats, `[B]`."""
-        return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=1)
-
-    def bits_per_character(self, x, condition=None):
-        """-log2 p(text) / T, `[B]`."""
-        x = self.check_events(x)
-        return -self.log_prob(x, condition) / (float(x.shape[1]) * np.log(2.0))
-
-    bits_per_dim = bits_per_character
+    bits_per_character = SequenceEvents.bits_per_step
 
     def inputs_from_batch(self, batch):
         """(x, condition) from a training batch `{"text", "label"}`."""

@@ -8,11 +8,11 @@ from arzoo.layers import (
     DownShiftedConv2D,
     GatedPixelCNNBlock,
     MaskedConv2D,
+    caches,
     down_shift,
 )
 from arzoo.models.base import int_at_least
 from arzoo.models.image import AutoregressiveImageModel
-from arzoo.layers import caches
 from arzoo.models.registry import register_model
 
 
@@ -229,8 +229,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
     def step(self, inputs_t, state, condition=None):
         return self.prepared_step(inputs_t, state, self.prepare_condition(condition))
 
-    def prepared_step(self, inputs_t, state, context, in_place=False):
-        condition = context
+    def prepared_step(self, inputs_t, state, condition, in_place=False):
+        """`step` with the condition encoded (`prepare_condition`)."""
         position = state["position"]
         state = dict(state, canvas=self.write_step(state["canvas"], position - 1, inputs_t))
         _, row, _, _, row_start, _ = caches.step_position(self, position)

@@ -208,13 +208,9 @@ class AutoregressiveImageModel(AutoregressiveModel):
         check_rows("condition", condition, batch)
         return condition
 
-    def blank_events(self, batch, length=None, condition=None):
-        if length is not None:
-            raise ValueError(
-                f"length={length!r} applies to sequence models; {type(self).__name__} draws "
-                f"images of image_shape={list(self.image_shape)}."
-            )
-        return tf.zeros((batch,) + self.image_shape, tf.int32)
+    @property
+    def event_shape(self):
+        return self.image_shape
 
     def align_known_mask(self, x, known_mask):
         x, known_mask = super().align_known_mask(x, known_mask)

@@ -3,11 +3,10 @@
 import keras
 import tensorflow as tf
 
-from arzoo.layers import ConditionProjection, MaskedConv2D
+from arzoo.layers import ConditionProjection, MaskedConv2D, caches
 from arzoo.models.base import int_at_least
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
-from arzoo.layers import caches
 
 
 @register_model("pixelcnn")

@@ -183,10 +183,9 @@ class RNADE(AutoregressiveModel):
             raise ValueError("RNADE is unconditional but a condition was given.")
         return None
 
-    def blank_events(self, batch, length=None, condition=None):
-        if length is not None:
-            raise ValueError(f"length={length!r} applies to sequence models; RNADE draws [B, {self.num_dims}] vectors.")
-        return tf.zeros([batch, self.num_dims], tf.float32)
+    @property
+    def event_shape(self):
+        return (self.num_dims,)
 
     @property
     def values_dtype(self):

@@ -11,9 +11,10 @@ from arzoo.models.validation import check_levels
 
 class SequenceEvents:
     """Mixin for `AutoregressiveModel`s over `[B, T]` int32 levels in
-    [0, num_levels). The model defines `num_levels`, `sample_length` and
-    may override `default_length(condition)` (how long `sample` draws when
-    not told)."""
+    [0, num_levels): the event hooks and the likelihoods of a network whose
+    `call` gives `[B, T, params]`. The model defines `num_levels`,
+    `sample_length`, `head` and may override `default_length(condition)`
+    (how long `sample` draws when not told; `condition` is validated)."""
 
     # How errors name the events, e.g. "mono audio levels", "character ids".
     event_description = "a sequence of levels"
@@ -40,11 +41,9 @@ class SequenceEvents:
             )
         if x.shape[1] == 0:
             raise ValueError(f"{name} is empty (0 steps).")
-        if not (x.dtype.is_integer or x.dtype.is_floating) or x.dtype.is_complex:
+        if not (x.dtype.is_integer or x.dtype.is_floating):
             raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
         check_levels(x, self.num_levels, name, where)
-        if where is not None and x.dtype.is_floating:
-            x = tf.where(where, x, tf.zeros_like(x))
         return tf.cast(x, tf.int32)
 
     def align_known_mask(self, x, known_mask):
@@ -77,3 +76,27 @@ class SequenceEvents:
 
     def params_at(self, params, position):
         return tf.gather(params, position, axis=1, batch_dims=1)
+
+    # ----- likelihoods -------------------------------------------------------
+
+    def teacher_forced_log_probs(self, x, condition=None, training=False):
+        """`conditional_log_probs` without the input checks, for training graphs."""
+        params = self(x, condition, training=training)
+        return self.head.conditional_log_probs(params, tf.cast(x, tf.int32)[..., None])[..., 0]
+
+    def conditional_log_probs(self, x, condition=None):
+        """log p(x_t | x_<t) in nats, `[B, T]`."""
+        x = self.check_events(x)
+        condition = self.check_condition(condition, int(x.shape[0]), int(x.shape[1]))
+        return self.teacher_forced_log_probs(x, condition)
+
+    def log_prob(self, x, condition=None):
+        """Exact log p(x) in nats, `[B]`."""
+        return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=1)
+
+    def bits_per_step(self, x, condition=None):
+        """-log2 p(x) / T, `[B]` (bits per sample, per character)."""
+        conditionals = self.conditional_log_probs(x, condition)
+        return -tf.reduce_sum(conditionals, axis=1) / (float(conditionals.shape[1]) * np.log(2.0))
+
+    bits_per_dim = bits_per_step

@@ -20,7 +20,7 @@ def check_levels(x, num_levels, name="x", where=None):
         return
     values = x.numpy()
     if where is not None:
-        values = values[np.broadcast_to(where.numpy(), values.shape)]
+        values = values[where.numpy()]
     if x.dtype.is_floating:
         if np.isnan(values).any():
             raise ValueError(f"{name} contains NaN; expected integer levels in [0, {num_levels}).")
@@ -41,8 +41,8 @@ def check_images(x, image_shape, num_levels, name="x", where=None):
 
     Shape and dtype are checked always (statically); values (NaN, range,
     integrality) when running eagerly, only where the bool tensor `where` is
-    true when it is given. Returns an int32 tensor (0 where values are not
-    checked and invalid).
+    true when it is given. Returns an int32 tensor (entries not checked are
+    cast as they are: the caller replaces them).
     """
     x = tf.convert_to_tensor(x)
     expected = (None,) + tuple(image_shape)
@@ -61,8 +61,6 @@ def check_images(x, image_shape, num_levels, name="x", where=None):
     if not (x.dtype.is_integer or x.dtype.is_floating):
         raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
     check_levels(x, num_levels, name, where)
-    if where is not None and x.dtype.is_floating:
-        x = tf.where(where, x, tf.zeros_like(x))  # unchecked entries may be NaN
     return tf.cast(x, tf.int32)
 
 

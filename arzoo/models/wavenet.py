@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from arzoo.layers import CausalConv1D, WaveNetBlock
+from arzoo.layers import CausalConv1D, WaveNetBlock, caches
 from arzoo.likelihoods import (
     LIKELIHOODS,
     linear_decode,
@@ -13,7 +13,6 @@ from arzoo.likelihoods import (
     mu_law_decode,
     mu_law_encode,
 )
-from arzoo.layers import caches
 from arzoo.models.base import AutoregressiveModel, int_at_least
 from arzoo.models.registry import register_model
 from arzoo.models.sequence import SequenceEvents
@@ -283,18 +282,18 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         return speaker, features
 
     def check_condition(self, condition, batch=None, length=None):
-        speaker, features = self.split_condition(condition, length if isinstance(length, int) else None)
+        length = int(length) if isinstance(length, (int, np.integer)) else None  # else blank_events refuses it
+        speaker, features = self.split_condition(condition, length)
         check_rows("speaker", speaker, batch)
         check_rows("features", features, batch)
         return self.join_condition(speaker, features)
 
     def default_length(self, condition):
-        """`sample`'s length: what the local features cover, else `sample_length`."""
-        if self.local_channels and condition is not None:
-            _, features = self.split_condition(condition)
-            if features is not None:
-                return int(features.shape[1]) * self.hop_length
-        return self.sample_length
+        """`sample`'s length: what the (validated) local features cover, else `sample_length`."""
+        if not self.local_channels:
+            return self.sample_length
+        features = condition["features"] if isinstance(condition, dict) else condition
+        return int(features.shape[1]) * self.hop_length
 
     def speaker_vector(self, speaker):
         return None if speaker is None else self.speaker_embedding(speaker)
@@ -386,27 +385,7 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
 
     # ----- likelihoods -------------------------------------------------------
 
-    def conditional_log_probs(self, x, condition=None):
-        """log p(x_t | x_<t) in nats, `[B, T]`."""
-        x = self.check_events(x)
-        condition = self.check_condition(condition, int(x.shape[0]), int(x.shape[1]))
-        return self.teacher_forced_log_probs(x, condition)
-
-    def teacher_forced_log_probs(self, x, condition=None, training=False):
-        """`conditional_log_probs` without the input checks, for training graphs."""
-        params = self(x, condition, training=training)
-        return self.head.conditional_log_probs(params, tf.cast(x, tf.int32)[..., None])[..., 0]
-
-    def log_prob(self, x, condition=None):
-        """Exact log p(x) in nats, `[B]`."""
-        return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=1)
-
-    def bits_per_sample(self, x, condition=None):
-        """-log2 p(x) / T, `[B]`."""
-        x = self.check_events(x)
-        return -self.log_prob(x, condition) / (float(x.shape[1]) * np.log(2.0))
-
-    bits_per_dim = bits_per_sample
+    bits_per_sample = SequenceEvents.bits_per_step
 
     def inputs_from_batch(self, batch):
         """(x, condition) from a training batch `{"audio", "speaker", "features"}`."""

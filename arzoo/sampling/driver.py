@@ -33,17 +33,9 @@ import tensorflow as tf
 from arzoo.sampling.seeds import step_uniforms
 
 
-def uniforms_for(model, seeds, num_steps):
-    """`step_uniforms(seeds, num_steps, head.num_uniforms)`, traced once per
-    model: an eager `map_fn` over rows costs milliseconds per row. The same
-    Philox kernels as eager, so the same numbers."""
-    key = "uniforms"
-    if key not in model._compiled:
-        model._compiled[key] = tf.function(
-            lambda seeds, steps: step_uniforms(seeds, steps, model.head.num_uniforms),
-            reduce_retracing=True,
-        )
-    return model._compiled[key](seeds, tf.constant(num_steps, tf.int32) if isinstance(num_steps, int) else num_steps)
+# `step_uniforms` traced once per number of uniforms (an eager `map_fn` over
+# rows costs milliseconds per row); the same Philox kernels, so the same numbers.
+traced_step_uniforms = tf.function(step_uniforms, reduce_retracing=True)
 
 
 def _draw(model, params_t, uniforms_t, temperature, known_t, known_flag_t):
@@ -106,12 +98,11 @@ def row_wise_sample(model, uniforms, temperature, condition, known, known_mask, 
     protocol (`ROW_KEYS`, `row_state`, `pixel_step`)."""
     known_steps, known_flags = _known_steps(model, known, known_mask)
     batch = tf.shape(uniforms)[0]
-    steps_per_row = model.steps_per_row
-    num_rows = model.num_steps_of(known) // steps_per_row
+    num_steps, steps_per_row = model.num_steps_of(known), model.steps_per_row
     context = model.prepare_condition(condition)
     state = model.initial_state(batch, condition)
     previous = tf.zeros([batch, model.values_per_step], model.values_dtype)
-    drawn = tf.TensorArray(model.values_dtype, size=model.num_steps_of(known), element_shape=previous.shape)
+    drawn = tf.TensorArray(model.values_dtype, size=num_steps, element_shape=previous.shape)
     inner_keys = sorted(key for key in state if key not in model.ROW_KEYS)
 
     def row_body(row, previous, state, drawn):
@@ -138,7 +129,7 @@ def row_wise_sample(model, uniforms, temperature, condition, known, known_mask, 
         return row + 1, previous, dict(inner, **constants), drawn
 
     _, _, _, drawn = tf.while_loop(
-        lambda row, *_: row < num_rows, row_body, (tf.constant(0), previous, state, drawn)
+        lambda row, *_: row < num_steps // steps_per_row, row_body, (tf.constant(0), previous, state, drawn)
     )
     return model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2]))
 

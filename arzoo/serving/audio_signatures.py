@@ -33,7 +33,6 @@ from arzoo.sampling.driver import cached_sample
 from arzoo.sampling.seeds import step_uniforms
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
-    STATE_PREFIX,
     ServingModule,
     flatten_state,
     state_specs,
@@ -102,17 +101,6 @@ class AudioServingModule(ServingModule):
                 )
         return checks
 
-    def _check_length(self, name, length):
-        """1 <= length <= max_length, for a scalar or a vector of lengths."""
-        return [
-            tf.debugging.assert_positive(length, message=f"input '{name}' has no samples (length must be >= 1)"),
-            tf.debugging.assert_less_equal(
-                length, self.max_length,
-                message=f"input '{name}' asks for more than max_length={self.max_length} samples "
-                "(this export's limit)",
-            ),
-        ]
-
     # ----- endpoints ---------------------------------------------------------
 
     def _log_prob(self, inputs):
@@ -120,7 +108,7 @@ class AudioServingModule(ServingModule):
         model = self.model
         length = tf.shape(x)[1]
         checks = self._check_batch(tf.shape(x)[0], speaker=speaker, features=features)
-        checks += self._check_levels("x", x) + self._check_length("x", length)
+        checks += self._check_levels("x", x) + self._check_length("x", length, "samples")
         checks += self._check_condition(speaker, features, length)
 
         def run():
@@ -148,13 +136,8 @@ class AudioServingModule(ServingModule):
             tf.shape(seed)[0], x=x, known_mask=known_mask, temperature=temperature,
             speaker=speaker, features=features,
         )
-        checks.append(
-            tf.debugging.assert_equal(
-                tf.shape(known_mask), tf.shape(x), message="input 'known_mask' must have the shape of 'x'"
-            )
-        )
-        checks += self._check_levels("x", x) + self._check_length("x", length)
-        checks += self._check_mask(known_mask) + self._check_sampling(temperature)
+        checks += self._check_levels("x", x) + self._check_length("x", length, "samples")
+        checks += self._check_mask(known_mask, x) + self._check_sampling(temperature)
         checks += self._check_condition(speaker, features, length)
 
         def run():
@@ -171,7 +154,7 @@ class AudioServingModule(ServingModule):
         checks += self._check_sampling(temperature) + self._check_condition(speaker, features)
         if features is None:
             lengths = inputs["length"]
-            checks += self._check_batch(batch, length=lengths) + self._check_length("length", lengths)
+            checks += self._check_batch(batch, length=lengths) + self._check_length("length", lengths, "samples")
             length = tf.reduce_max(lengths)
             checks.append(
                 tf.debugging.assert_equal(
@@ -180,7 +163,7 @@ class AudioServingModule(ServingModule):
             )
         else:  # the features say how long
             length = tf.shape(features)[1] * self.model.hop_length
-            checks += self._check_length("features", length)
+            checks += self._check_length("features", length, "samples")
 
         def run():
             zeros = tf.zeros(tf.stack([batch, length]), tf.int32)
@@ -193,7 +176,7 @@ class AudioServingModule(ServingModule):
         checks = self._check_batch(tf.shape(seed)[0], speaker=speaker, features=features)
         checks += self._check_condition(speaker, features)
         if features is not None:
-            checks += self._check_length("features", tf.shape(features)[1] * self.model.hop_length)
+            checks += self._check_length("features", tf.shape(features)[1] * self.model.hop_length, "samples")
 
         def run():
             return flatten_state(self.model.initial_state(tf.shape(seed)[0]))
@@ -203,9 +186,8 @@ class AudioServingModule(ServingModule):
     def _step(self, inputs):
         inputs_t, seed, temperature = inputs["inputs_t"], inputs["seed"], inputs["temperature"]
         speaker, features = inputs.get("speaker"), inputs.get("features")
-        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
+        state, position = self._state_inputs(inputs)
         model = self.model
-        position = state[STATE_PREFIX + "position"]
         checks = self._check_batch(
             tf.shape(seed)[0], inputs_t=inputs_t, temperature=temperature,
             speaker=speaker, features=features, **state,
@@ -213,17 +195,13 @@ class AudioServingModule(ServingModule):
         checks += self._check_levels("inputs_t", inputs_t) + self._check_sampling(temperature)
         # The sample this step draws must be covered by the features.
         checks += self._check_condition(speaker, features, tf.reduce_max(position) + 1)
-        checks += [
-            tf.debugging.assert_non_negative(position, message="state_position must be >= 0"),
+        checks += self._check_position(position, self.max_length, f"max_length={self.max_length} (this export's limit)")
+        checks.append(
             tf.debugging.assert_equal(
                 position, tf.reduce_max(position),
                 message="state_position must be the same in every row (the rows of a state advance together)",
-            ),
-            tf.debugging.assert_less(
-                position, self.max_length,
-                message=f"state_position must be < max_length={self.max_length} (this export's limit)",
-            ),
-        ]
+            )
+        )
 
         def run():
             nest = unflatten_state(self._state_template, state)

@@ -22,7 +22,6 @@ from arzoo.sampling.driver import cached_sample
 from arzoo.sampling.seeds import step_uniforms
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
-    STATE_PREFIX,
     ServingModule,
     flatten_state,
     state_specs,
@@ -121,21 +120,14 @@ class ImageServingModule(ServingModule):
     def _step(self, inputs):
         inputs_t, seed, temperature = inputs["inputs_t"], inputs["seed"], inputs["temperature"]
         condition = inputs.get("condition")
-        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
+        state, position = self._state_inputs(inputs)
         model = self.model
         checks = self._check_batch(
             tf.shape(seed)[0], inputs_t=inputs_t, temperature=temperature, condition=condition, **state
         )
         checks += self._check_levels("inputs_t", inputs_t) + self._check_sampling(temperature)
         checks += self._check_condition(condition)
-        position = state[STATE_PREFIX + "position"]
-        checks += [
-            tf.debugging.assert_non_negative(position, message="state_position must be >= 0"),
-            tf.debugging.assert_less(
-                position, model.num_steps,
-                message=f"state_position must be < num_steps={model.num_steps}: the image is complete",
-            ),
-        ]
+        checks += self._check_position(position, model.num_steps, f"num_steps={model.num_steps}: the image is complete")
 
         def run():
             nest = unflatten_state(self._state_template, state)

@@ -133,10 +133,42 @@ class ServingModule(tf.Module):
             tf.debugging.assert_positive(temperature, message="input 'temperature' must be > 0"),
         ]
 
-    def _check_mask(self, known_mask):
-        return [
+    def _check_mask(self, known_mask, x=None):
+        """known_mask is 0 / 1 (and, with `x` of a free shape, shaped like it)."""
+        checks = [
             tf.debugging.assert_non_negative(known_mask, message="input 'known_mask' must be 0 or 1"),
             tf.debugging.assert_less_equal(known_mask, 1, message="input 'known_mask' must be 0 or 1"),
+        ]
+        if x is not None:
+            checks.append(
+                tf.debugging.assert_equal(
+                    tf.shape(known_mask), tf.shape(x), message="input 'known_mask' must have the shape of 'x'"
+                )
+            )
+        return checks
+
+    def _check_length(self, name, length, unit):
+        """1 <= length <= self.max_length (sequence modules), for a scalar or a
+        vector of lengths; `unit` names what is counted ("samples")."""
+        return [
+            tf.debugging.assert_positive(length, message=f"input '{name}' has no {unit} (length must be >= 1)"),
+            tf.debugging.assert_less_equal(
+                length, self.max_length,
+                message=f"input '{name}' asks for more than max_length={self.max_length} {unit} "
+                "(this export's limit)",
+            ),
+        ]
+
+    def _state_inputs(self, inputs):
+        """(the `state_<path>` tensors of a `step` request, its `state_position`)."""
+        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
+        return state, state[STATE_PREFIX + "position"]
+
+    def _check_position(self, position, limit, bound):
+        """0 <= state_position < limit; `bound` says what the limit is."""
+        return [
+            tf.debugging.assert_non_negative(position, message="state_position must be >= 0"),
+            tf.debugging.assert_less(position, limit, message=f"state_position must be < {bound}"),
         ]
 
     def _with_checks(self, checks, fn):

@@ -21,7 +21,9 @@ decode text without arzoo. `step` draws from the same per-row uniforms as
 
 import json
 import os
+import shutil
 import tempfile
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -30,7 +32,6 @@ from arzoo.sampling.driver import cached_sample
 from arzoo.sampling.seeds import step_uniforms
 from arzoo.serving.signatures import (
     DEFAULT_MAX_BATCH_SIZE,
-    STATE_PREFIX,
     ServingModule,
     flatten_state,
     state_specs,
@@ -61,7 +62,10 @@ class TextServingModule(ServingModule):
             raise ValueError(f"max_length must be an integer >= 1 (characters), got {max_length!r}.")
         self.max_length = int(max_length)
         self._state_template = model.initial_state(1)
+        # The asset must be a file when the module is saved; it is copied into
+        # <export>/assets/, and this copy goes when the module does.
         folder = tempfile.mkdtemp(prefix="arzoo-vocabulary-")
+        weakref.finalize(self, shutil.rmtree, folder, True)
         path = os.path.join(folder, VOCABULARY_ASSET)
         with open(path, "w", encoding="utf-8") as f:
             f.write(vocabulary_json(model))
@@ -82,22 +86,12 @@ class TextServingModule(ServingModule):
             return []
         return self._check_ids("condition", condition, "label", "num_classes", self.model.num_classes)
 
-    def _check_length(self, name, length):
-        return [
-            tf.debugging.assert_positive(length, message=f"input '{name}' has no characters (length must be >= 1)"),
-            tf.debugging.assert_less_equal(
-                length, self.max_length,
-                message=f"input '{name}' asks for more than max_length={self.max_length} characters "
-                "(this export's limit)",
-            ),
-        ]
-
     def _log_prob(self, inputs):
         x, condition = inputs["x"], inputs.get("condition")
         model = self.model
         length = tf.shape(x)[1]
         checks = self._check_batch(tf.shape(x)[0], condition=condition)
-        checks += self._check_levels("x", x) + self._check_length("x", length) + self._check_condition(condition)
+        checks += self._check_levels("x", x) + self._check_length("x", length, "characters") + self._check_condition(condition)
 
         def run():
             log_prob = tf.reduce_sum(model.teacher_forced_log_probs(x, condition), axis=1)
@@ -116,13 +110,8 @@ class TextServingModule(ServingModule):
         checks = self._check_batch(
             tf.shape(seed)[0], x=x, known_mask=known_mask, temperature=temperature, condition=condition
         )
-        checks.append(
-            tf.debugging.assert_equal(
-                tf.shape(known_mask), tf.shape(x), message="input 'known_mask' must have the shape of 'x'"
-            )
-        )
-        checks += self._check_levels("x", x) + self._check_length("x", tf.shape(x)[1])
-        checks += self._check_mask(known_mask) + self._check_sampling(temperature) + self._check_condition(condition)
+        checks += self._check_levels("x", x) + self._check_length("x", tf.shape(x)[1], "characters")
+        checks += self._check_mask(known_mask, x) + self._check_sampling(temperature) + self._check_condition(condition)
 
         def run():
             known = tf.where(known_mask > 0, x, tf.zeros_like(x))
@@ -135,7 +124,7 @@ class TextServingModule(ServingModule):
         condition = inputs.get("condition")
         batch = tf.shape(seed)[0]
         checks = self._check_batch(batch, temperature=temperature, length=lengths, condition=condition)
-        checks += self._check_sampling(temperature) + self._check_length("length", lengths)
+        checks += self._check_sampling(temperature) + self._check_length("length", lengths, "characters")
         checks += self._check_condition(condition)
         length = tf.reduce_max(lengths)
         checks.append(
@@ -156,20 +145,13 @@ class TextServingModule(ServingModule):
     def _step(self, inputs):
         inputs_t, seed, temperature = inputs["inputs_t"], inputs["seed"], inputs["temperature"]
         condition = inputs.get("condition")
-        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
-        position = state[STATE_PREFIX + "position"]
+        state, position = self._state_inputs(inputs)
         checks = self._check_batch(
             tf.shape(seed)[0], inputs_t=inputs_t, temperature=temperature, condition=condition, **state
         )
         checks += self._check_levels("inputs_t", inputs_t) + self._check_sampling(temperature)
         checks += self._check_condition(condition)
-        checks += [
-            tf.debugging.assert_non_negative(position, message="state_position must be >= 0"),
-            tf.debugging.assert_less(
-                position, self.max_length,
-                message=f"state_position must be < max_length={self.max_length} (this export's limit)",
-            ),
-        ]
+        checks += self._check_position(position, self.max_length, f"max_length={self.max_length} (this export's limit)")
 
         def run():
             nest = unflatten_state(self._state_template, state)

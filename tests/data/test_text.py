@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from arzoo.data.builders.text_corpus import FORTUNES_DIR, folder_documents, fortunes_documents
+from arzoo.data.builders.text_corpus import folder_documents, fortunes_documents
 from arzoo.data.text import encode_documents, load_text_dataset, text_windows
 
 
@@ -15,7 +15,6 @@ def test_fortunes_are_entries_between_percent_lines():
     assert not any(line == "%" for doc in documents[:500] for line in doc.splitlines())
     total = sum(map(len, documents))
     assert 1_500_000 < total < 4_000_000, f"{total} characters"
-    assert FORTUNES_DIR in fortunes_documents.__defaults__
 
 
 def test_splits_are_disjoint_and_fixed(tmp_path):
