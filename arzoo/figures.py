@@ -133,3 +133,46 @@ def text_map(result, channel=0):
                 row.append("-")
         lines.append(" ".join(row))
     return "\n".join(lines)
+
+
+def _flat_categories(result):
+    """Per position: 0 later, 1 unread earlier, 2 read, 3 read but later (violation), 4 audited."""
+    categories = np.zeros(result["map"].shape, np.int8)
+    categories[result["unread_earlier"]] = 1
+    categories[result["reads_earlier"]] = 2
+    categories[result["reads_later"]] = 3
+    categories[result["step_mask"]] = 4
+    return categories
+
+
+def sequence_text_map(result, width=96):
+    """The audit of a flat event (audio, text, vector) as one line of at most
+    `width` characters, each standing for an equal run of positions: 'X' the
+    audited step, '#' read, '.' earlier but unread, '-' later, '!' later but
+    read (a violation); a run shows the most telling symbol it holds."""
+    categories = _flat_categories(result)
+    runs = np.array_split(categories, min(width, len(categories)))
+    symbols = "-.#!X"
+    rank = [0, 1, 2, 4, 3]  # '!' outranks even 'X': a violation must show
+    return "".join(symbols[max(run, key=lambda c: rank[c])] for run in runs)
+
+
+def sequence_dependency_figure(result, height=32, min_width=256):
+    """The audit of a flat event as a strip, one column per position
+    (stretched to at least `min_width` pixels): read positions blue
+    (brightness = gradient size), the audited step red, later positions
+    white, unread earlier ones black, violations amber."""
+    categories = _flat_categories(result)
+    dmap = result["map"]
+    largest = dmap.max() if dmap.max() > 0 else 1.0
+    strip = np.full((len(categories), 3), 255, np.uint8)
+    strip[categories == 1] = 0
+    reads = categories == 2
+    strength = np.log1p(dmap / largest * 99) / np.log(100)
+    strip[reads] = np.stack(
+        [np.zeros(reads.sum()), np.full(reads.sum(), 60), 80 + 175 * strength[reads]], axis=1
+    ).astype(np.uint8)
+    strip[categories == 3] = [255, 200, 0]
+    strip[categories == 4] = [220, 30, 30]
+    repeat = max(1, -(-min_width // len(categories)))
+    return np.repeat(strip[None], height, axis=0).repeat(repeat, axis=1)

@@ -3,6 +3,7 @@
 from arzoo.evaluation.causality import (
     audit_position,
     audit_receptive_field,
+    audit_sequence_step,
     causality_violations,
     dependency_maps,
     random_inputs,
@@ -23,6 +24,7 @@ __all__ = [
     "identify_speakers",
     "audit_position",
     "audit_receptive_field",
+    "audit_sequence_step",
     "causality_violations",
     "dependency_maps",
     "diagonal_gaussian_baseline",

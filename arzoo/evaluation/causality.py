@@ -100,25 +100,62 @@ def audit_position(model, row, col, channel=0, x=None, condition=None, seed=0):
 
 
 def sequence_dependency_maps(model, x, condition=None, steps=None, seed=0):
-    """`dependency_maps` for a sequence model (WaveNet): `[len(steps), T]`.
+    """`dependency_maps` for a model of flat events (audio, text, vectors):
+    `[len(steps), N]`, the gradient of the parameters at position t.
 
     Args:
-      model: a model whose `call` maps `[K, T]` levels to `[K, T, P]` params.
-      x: `[K, T]` levels as floats (non-integer values keep the one-hot hat
-        encoding differentiable), K example sequences.
+      model: a model whose `call` maps `[K, N]` events to `[K, N, P]` params.
+      x: `[K, N]` events as floats (levels between integers keep the one-hot
+        hat encoding differentiable), K example sequences.
       condition: their condition, or None.
-      steps: time steps to audit (default: all).
+      steps: positions to audit (default: all).
     """
     x = tf.cast(tf.convert_to_tensor(x), tf.float32)
     steps = list(range(x.shape[1])) if steps is None else [int(s) for s in steps]
-    weights = tf.random.stateless_normal([model.head.params_per_pixel], seed=[seed, 1])
     maps = []
     for t in steps:
         with tf.GradientTape() as tape:
             tape.watch(x)
-            scalar = tf.reduce_sum(model(x, condition)[:, t] * weights)
+            params_t = model(x, condition)[:, t]
+            weights = tf.random.stateless_normal(params_t.shape[-1:], seed=[seed, 1])
+            scalar = tf.reduce_sum(params_t * weights)
         maps.append(np.abs(tape.gradient(scalar, x).numpy()).astype(np.float64).max(axis=0))
     return np.stack(maps)
+
+
+def audit_sequence_step(model, step, x, condition=None, order=None, seed=0):
+    """Audit sampling step `step` of a model of flat events `[K, N]`.
+
+    Args:
+      model: the model (`call`: `[K, N]` -> `[K, N, P]`, position-aligned).
+      step: the sampling step to audit.
+      x: `[K, N]` example events as floats.
+      condition: their condition, or None.
+      order: `[N]` the sampling step of each position (default: position i
+        is step i, as in audio and text; RNADE draws its dimensions in its
+        `ordering`).
+
+    Returns:
+      A dict like `audit_position`'s over `[N]` positions, plus
+      `receptive_field`: how many steps back the earliest read input lies.
+    """
+    num_positions = int(np.shape(x)[1])
+    order = np.arange(num_positions) if order is None else np.asarray(order)
+    if not 0 <= step < num_positions:
+        raise ValueError(f"step {step} is outside the {num_positions} steps audited (0 ... {num_positions - 1}).")
+    position = int(np.flatnonzero(order == step)[0])
+    dmap = sequence_dependency_maps(model, x, condition, [position], seed)[0]
+    reads = dmap > 0
+    earlier_read = order[reads & (order < step)]
+    return {
+        "step": int(step),
+        "step_mask": order == step,
+        "map": dmap,
+        "reads_earlier": reads & (order < step),
+        "reads_later": reads & (order >= step),
+        "unread_earlier": ~reads & (order < step),
+        "receptive_field": int(step - earlier_read.min()) if earlier_read.size else 0,
+    }
 
 
 def audit_receptive_field(model, length, condition=None, num_sequences=8, seed=0):

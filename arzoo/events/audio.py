@@ -249,6 +249,61 @@ class AudioSpace(EventSpace):
             write_wav(paths[-1], clip, model.sample_rate)
         return paths
 
+    @classmethod
+    def client_sample(cls, client, args, info):
+        """WAV files (and the levels as .npy) in the folder `--out`."""
+        from arzoo.data.audio import write_wav
+        from arzoo.files import atomic_path
+
+        cls.refuse_options({"--label": args.label, "--length": args.length, "--prompt": args.prompt,
+                            "--num-levels": args.num_levels}, "audio models (they take --seconds, --speaker)")
+        if info.get("local_channels"):
+            raise ValueError(
+                "The served model is conditioned on log-mel features (a vocoder): call it from Python "
+                "with arzoo.serving.client.Client(...).sample_audio(seeds, features=...)."
+            )
+        rate = int(info["sample_rate"])
+        length = int(round(args.seconds * rate)) if args.seconds is not None else int(info["sample_length"])
+        if length < 1:
+            raise ValueError(f"--seconds {args.seconds} gives {length} samples at {rate} Hz; give more.")
+        speakers = None
+        if info.get("num_speakers"):
+            speakers = cls.ids_for(args.n, args.speaker, int(info["num_speakers"]), "--speaker", "speakers")
+        elif args.speaker is not None:
+            raise ValueError("--speaker was given but the served model is not conditioned on speakers.")
+        audio = []
+
+        def draw(seeds, rows):
+            levels, clips = client.sample_audio(seeds, args.temperature, length,
+                                                speaker=None if speakers is None else speakers[rows])
+            audio.append(clips)
+            return levels
+
+        levels, elapsed = cls.client_rows(client, args, draw)
+        out = os.path.splitext(args.out)[0] if args.out.endswith(".png") else args.out
+        os.makedirs(out, exist_ok=True)
+        wavs = []
+        for i, clip in enumerate(np.concatenate(audio)):
+            wavs.append(os.path.join(out, f"sample_{i}.wav"))
+            write_wav(wavs[-1], np.clip(clip, -1.0, 1.0), rate)
+        npy = os.path.join(out, "samples.npy")
+        with atomic_path(npy) as temporary:
+            np.save(temporary, levels)
+        return {"wavs": wavs, "levels": npy, "num_samples": args.n, "seconds": elapsed,
+                "real_time_factor": args.n * length / elapsed / rate}
+
+    # ----- the causality audit ---------------------------------------------------
+
+    def default_audit_length(self):
+        """Twice the receptive field, so the middle step shows all of it."""
+        return 2 * int(self.model.receptive_field)
+
+    def audit_inputs(self, count, length):
+        model = self.model
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, model.num_levels - 1, size=(count, length)).astype(np.float32)
+        return x, model.dummy_condition(count, length)
+
     # ----- serving --------------------------------------------------------------
 
     def serving_module(self, max_batch_size, max_length=None):

@@ -1,6 +1,7 @@
 """The interface of an event space (see `arzoo.events`)."""
 
 import sys
+import time
 
 import numpy as np
 
@@ -48,18 +49,115 @@ class EventSpace:
         """Samples during training: to TensorBoard and/or `<output_dir>/samples/`."""
         raise NotImplementedError
 
+    # ----- the causality audit ---------------------------------------------------
+
+    AUDIT_LEGEND = "X audited  # read  . earlier but unread (blind spot or outside the field)  - later  ! later but read (violation)"
+
+    def audit_command(self, args):
+        """`arzoo audit`: which earlier steps one sampling step reads.
+
+        This default serves flat events `[B, N]` (audio, text, vectors):
+        `--step` (default the middle one) of `--length` positions. Returns
+        `(lines to print, JSON summary, PNG array)`.
+        """
+        from arzoo.evaluation.causality import audit_sequence_step
+        from arzoo.figures import sequence_dependency_figure, sequence_text_map
+
+        self.refuse_options(
+            {"--row": args.row, "--col": args.col, "--channel": args.channel},
+            f"{self.name} models (they take --step and --length)",
+        )
+        length = self.audit_length(args.length)
+        step = length // 2 if args.step is None else args.step
+        x, condition = self.audit_inputs(8, length)
+        result = audit_sequence_step(self.model, step, x, condition, order=self.audit_order(length))
+        lines = [
+            f"{type(self.model).__name__}: sampling step {step} of {length}",
+            self.AUDIT_LEGEND,
+            sequence_text_map(result),
+        ]
+        summary = {
+            "step": step,
+            "length": length,
+            "reads_earlier": int(result["reads_earlier"].sum()),
+            "unread_earlier": int(result["unread_earlier"].sum()),
+            "reads_later": int(result["reads_later"].sum()),
+            "receptive_field": result["receptive_field"],
+            "causal": not result["reads_later"].any(),
+        }
+        return lines, summary, sequence_dependency_figure(result)
+
+    def audit_length(self, length):
+        """The positions the audit runs over: `length`, or the space's default."""
+        if length is None:
+            length = self.default_audit_length()
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise ValueError(f"--length must be an integer >= 1, got {length!r}.")
+        return length
+
+    def default_audit_length(self):
+        raise NotImplementedError
+
+    def audit_inputs(self, count, length):
+        """`count` example events of `length` as floats, and their condition."""
+        raise NotImplementedError
+
+    def audit_order(self, length):
+        """The sampling step of each position (None: position i is step i)."""
+        return None
+
     # ----- serving --------------------------------------------------------------
 
     def serving_module(self, max_batch_size, max_length=None):
         """The `ServingModule` that exports the model."""
         raise NotImplementedError
 
+    # ----- a served model (no model object: what its export says) ---------------
+
+    @classmethod
+    def client_sample(cls, client, args, info):
+        """`arzoo client sample` against a served model of this space: draw
+        `args.n` rows from `row_seeds(args.seed)` through `client` and write
+        them as `sample_command` does; `info` is `client.model_info()`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def served_labels(client, signature, label, count):
+        """The `condition` of a request for `count` rows of a class-conditional
+        served model (`label` for every row), or None for a model without one."""
+        from tensorflow.core.framework import types_pb2
+
+        inputs = client.signature_defs()[signature].inputs
+        if "condition" not in inputs:
+            if label is not None:
+                raise ValueError("--label was given but the served model takes no condition.")
+            return None
+        if inputs["condition"].dtype != types_pb2.DT_INT32:  # int32 = class labels
+            raise ValueError(
+                "The served model takes a real-valued condition; call it from Python with "
+                "arzoo.serving.client.Client(...).sample(seeds, condition=...)."
+            )
+        if label is None:
+            raise ValueError("The served model is class-conditional: give --label K.")
+        return np.full(count, label, np.int32)
+
+    @staticmethod
+    def client_rows(client, args, draw):
+        """`draw(seeds, rows)` over request-sized row batches of `args.n`
+        seeded rows, concatenated, with the seconds it took."""
+        from arzoo.serving.client import row_batches, row_seeds
+
+        seeds = row_seeds(args.seed, args.n)
+        start = time.time()
+        parts = [draw(seeds[rows], rows) for rows in row_batches(args.n, args.batch_size, "--batch-size")]
+        return np.concatenate(parts), time.time() - start
+
     # ----- helpers ----------------------------------------------------------------
 
     @staticmethod
     def refuse_options(options, command="this model"):
         """A ValueError naming options that do not apply here."""
-        given = sorted(name for name, value in options.items() if value not in (None, False))
+        given = sorted(name for name, value in options.items() if value is not None and value is not False)
         if given:
             raise ValueError(f"{', '.join(given)} does not apply to {command}.")
 

@@ -163,6 +163,58 @@ class ImageSpace(EventSpace):
         writer.flush()
         return grid
 
+    # ----- the causality audit ---------------------------------------------------
+
+    def audit_command(self, args):
+        """`arzoo audit` of the step that draws sub-pixel (--row, --col,
+        --channel), default the middle pixel's first channel."""
+        from arzoo.evaluation import audit_position
+        from arzoo.figures import dependency_figure, text_map
+
+        self.refuse_options({"--step": args.step, "--length": args.length}, "image models (they take --row, --col, --channel)")
+        model = self.model
+        height, width, _ = model.image_shape
+        row = height // 2 if args.row is None else args.row
+        col = width // 2 if args.col is None else args.col
+        channel = 0 if args.channel is None else args.channel
+        result = audit_position(model, row, col, channel)
+        lines = [
+            f"{type(model).__name__}: sampling step {result['step']} = pixel ({row}, {col}), channel {channel}",
+            self.AUDIT_LEGEND,
+            text_map(result, channel),
+        ]
+        summary = {
+            "step": result["step"],
+            "reads_earlier": int(result["reads_earlier"].sum()),
+            "unread_earlier": int(result["unread_earlier"].sum()),
+            "reads_later": int(result["reads_later"].sum()),
+            "causal": not result["reads_later"].any(),
+        }
+        return lines, summary, dependency_figure(result, model.image_shape)
+
+    @classmethod
+    def client_sample(cls, client, args, info):
+        """A PNG grid and the levels as .npy."""
+        from arzoo.figures import save_grid
+        from arzoo.files import atomic_path
+
+        cls.refuse_options({"--seconds": args.seconds, "--speaker": args.speaker, "--length": args.length,
+                            "--prompt": args.prompt}, "image models")
+        condition = cls.served_labels(client, "sample", args.label, args.n)
+        samples, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(
+            seeds, args.temperature, None if condition is None else condition[rows]))
+        num_levels = args.num_levels or info.get("num_levels") or 256
+        if samples.max() >= num_levels:
+            raise ValueError(
+                f"The samples reach level {samples.max()} but --num-levels is {num_levels}: "
+                "give the model's num_levels."
+            )
+        save_grid(args.out, samples, num_levels)
+        npy = os.path.splitext(args.out)[0] + ".npy"
+        with atomic_path(npy) as temporary:
+            np.save(temporary, samples)
+        return {"grid": args.out, "samples": npy, "num_samples": args.n, "seconds": elapsed}
+
     # ----- serving --------------------------------------------------------------
 
     def serving_module(self, max_batch_size, max_length=None):

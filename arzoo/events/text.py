@@ -7,6 +7,9 @@ import numpy as np
 
 from arzoo.events.base import EventSpace
 
+SEPARATOR = "\n" + "-" * 40 + "\n"
+DEFAULT_CLIENT_LENGTH = 200  # characters `arzoo client sample` draws (an export does not say)
+
 
 class TextSpace(EventSpace):
     name = "text"
@@ -71,7 +74,10 @@ class TextSpace(EventSpace):
         from arzoo.files import atomic_write_bytes
 
         model = self.model
-        if args.label is not None:
+        condition = None
+        if model.num_classes:
+            condition = self.ids_for(args.n, args.label, model.num_classes, "--label", "classes")
+        elif args.label is not None:
             raise ValueError("--label was given but the model is not class-conditional.")
         length = int(args.length) if getattr(args, "length", None) else model.sample_length
         prompt = getattr(args, "prompt", None)
@@ -82,16 +88,17 @@ class TextSpace(EventSpace):
             x[:, : len(prompt)] = ids
             mask = np.zeros_like(x)
             mask[:, : len(prompt)] = 1
-            drawn = model.complete(x, mask, seed=args.seed, temperature=args.temperature, method=args.method)
+            drawn = model.complete(x, mask, seed=args.seed, condition=condition, temperature=args.temperature,
+                                   method=args.method)
         else:
-            drawn = model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method, length=length)
+            drawn = model.sample(args.n, seed=args.seed, condition=condition, temperature=args.temperature,
+                                 method=args.method, length=length)
         elapsed = time.time() - start
         texts = model.decode_text(np.asarray(drawn))
         path = os.path.splitext(args.out)[0] + ".txt"
-        separator = "\n" + "-" * 40 + "\n"
-        atomic_write_bytes(path, separator.join(texts).encode("utf-8"))
+        atomic_write_bytes(path, SEPARATOR.join(texts).encode("utf-8"))
         for text in texts:
-            self.say(separator + text)
+            self.say(SEPARATOR + text)
         return {"texts": texts, "file": path, "num_samples": args.n, "seconds": elapsed}
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):
@@ -100,12 +107,56 @@ class TextSpace(EventSpace):
 
         if output_dir is None:
             return None
-        texts = self.model.decode_text(np.asarray(self.model.sample(num_samples, seed=[int(seed), int(step)])))
+        model = self.model
+        condition = self.ids_for(num_samples, None, model.num_classes, "", "") if model.num_classes else None
+        texts = model.decode_text(np.asarray(model.sample(num_samples, seed=[int(seed), int(step)], condition=condition)))
         folder = os.path.join(output_dir, "samples")
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, f"step{int(step)}.txt")
-        atomic_write_bytes(path, ("\n" + "-" * 40 + "\n").join(texts).encode("utf-8"))
+        atomic_write_bytes(path, SEPARATOR.join(texts).encode("utf-8"))
         return path
+
+    @classmethod
+    def client_sample(cls, client, args, info):
+        """Texts (continuing `--prompt`), decoded with the export's own
+        vocabulary, printed and written to `<out>.txt`."""
+        from arzoo.files import atomic_write_bytes
+        from arzoo.models.char_rnn import decode_ids, encode_text
+
+        cls.refuse_options({"--seconds": args.seconds, "--speaker": args.speaker,
+                            "--num-levels": args.num_levels}, "text models (they take --length, --prompt)")
+        vocabulary = "".join(chr(code) for code in info["vocabulary"])
+        length = DEFAULT_CLIENT_LENGTH if args.length is None else args.length
+        if isinstance(length, bool) or length < 1:
+            raise ValueError(f"--length must be >= 1, got {length}.")
+        condition = cls.served_labels(client, "complete" if args.prompt else "sample", args.label, args.n)
+        labels = (lambda rows: None) if condition is None else (lambda rows: condition[rows])
+        if args.prompt:
+            x = np.zeros((args.n, len(args.prompt) + length), np.int32)
+            x[:, : len(args.prompt)] = encode_text([args.prompt], vocabulary)
+            mask = np.zeros_like(x)
+            mask[:, : len(args.prompt)] = 1
+            drawn, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.complete(
+                x[rows], mask[rows], seeds, args.temperature, labels(rows)))
+        else:
+            drawn, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(
+                seeds, args.temperature, labels(rows), length=length))
+        texts = decode_ids(drawn, vocabulary)
+        path = os.path.splitext(args.out)[0] + ".txt"
+        atomic_write_bytes(path, SEPARATOR.join(texts).encode("utf-8"))
+        for text in texts:
+            cls.say(SEPARATOR + text)
+        return {"texts": texts, "file": path, "num_samples": args.n, "seconds": elapsed}
+
+    def default_audit_length(self):
+        return 64
+
+    def audit_inputs(self, count, length):
+        model = self.model
+        rng = np.random.default_rng(0)
+        x = rng.uniform(0, model.num_levels - 1, size=(count, length)).astype(np.float32)
+        condition = self.ids_for(count, None, model.num_classes, "", "") if model.num_classes else None
+        return x, condition
 
     def serving_module(self, max_batch_size, max_length=None):
         from arzoo.serving.text_signatures import TextServingModule

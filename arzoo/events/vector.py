@@ -81,6 +81,33 @@ class VectorSpace(EventSpace):
             np.save(temporary, samples)
         return path
 
+    @classmethod
+    def client_sample(cls, client, args, info):
+        """`[n, D]` float32 samples into `<out>.npy`."""
+        from arzoo.files import atomic_path
+
+        cls.refuse_options({"--label": args.label, "--seconds": args.seconds, "--speaker": args.speaker,
+                            "--length": args.length, "--prompt": args.prompt, "--num-levels": args.num_levels},
+                           "vector models")
+        samples, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(seeds, args.temperature))
+        path = os.path.splitext(args.out)[0] + ".npy"
+        with atomic_path(path) as temporary:
+            np.save(temporary, samples)
+        return {"samples": path, "num_samples": args.n, "seconds": elapsed}
+
+    def audit_length(self, length):
+        dims = self.model.num_dims
+        if length not in (None, dims):
+            raise ValueError(f"--length {length}: a vector model's events have num_dims={dims} dimensions.")
+        return dims
+
+    def audit_inputs(self, count, length):
+        return np.random.default_rng(0).normal(size=(count, length)).astype(np.float32), None
+
+    def audit_order(self, length):
+        """Dimension d is drawn at step `step_index[d]` (the model's ordering)."""
+        return self.model.step_index
+
     def serving_module(self, max_batch_size, max_length=None):
         from arzoo.serving.vector_signatures import VectorServingModule
 

@@ -34,6 +34,26 @@ def resolve_vocabulary(vocabulary):
     return vocabulary
 
 
+def encode_text(texts, vocabulary):
+    """Equally long strings -> `[B, T]` int32 ids: id i + 1 is `vocabulary[i]`,
+    any other character is 0 (unknown)."""
+    index = {c: i + 1 for i, c in enumerate(vocabulary)}
+    lengths = {len(t) for t in texts}
+    if len(lengths) != 1:
+        raise ValueError(f"encode_text needs strings of one length; got lengths {sorted(lengths)}.")
+    return np.array([[index.get(c, 0) for c in text] for text in texts], np.int32)
+
+
+def decode_ids(ids, vocabulary):
+    """`[B, T]` ids -> B strings (id 0 becomes U+FFFD, the unknown character)."""
+    chars = np.array([UNKNOWN] + list(vocabulary))
+    ids = np.asarray(ids)
+    if ids.size and (ids.min() < 0 or ids.max() > len(vocabulary)):
+        raise ValueError(f"ids must lie in [0, {len(vocabulary)}] for a vocabulary of {len(vocabulary)} characters; "
+                         f"got {ids.min()} ... {ids.max()}.")
+    return ["".join(row) for row in chars[ids]]
+
+
 @register_model("char_rnn")
 class CharRNN(SequenceEvents, AutoregressiveModel):
     """p(c_1 ... c_T) = prod_t p(c_t | c_<t) over character ids, by a stack of LSTMs.
@@ -122,16 +142,11 @@ class CharRNN(SequenceEvents, AutoregressiveModel):
 
     def encode_text(self, texts):
         """A list of equally long strings -> `[B, T]` int32 ids (unknown -> 0)."""
-        index = {c: i + 1 for i, c in enumerate(self.vocabulary)}
-        lengths = {len(t) for t in texts}
-        if len(lengths) != 1:
-            raise ValueError(f"encode_text needs strings of one length; got lengths {sorted(lengths)}.")
-        return np.array([[index.get(c, 0) for c in text] for text in texts], np.int32)
+        return encode_text(texts, self.vocabulary)
 
     def decode_text(self, ids):
         """`[B, T]` ids -> a list of B strings (id 0 becomes U+FFFD)."""
-        chars = np.array([UNKNOWN] + list(self.vocabulary))
-        return ["".join(row) for row in chars[np.asarray(ids)]]
+        return decode_ids(ids, self.vocabulary)
 
     # ----- the network -------------------------------------------------------
 

@@ -94,6 +94,27 @@ def _condition_inputs(condition=None, speaker=None, features=None):
     return inputs
 
 
+def served_modality(signatures, info):
+    """The kind of event a served model draws, read from what its export
+    shows: the metadata each event space exports (text: `vocabulary`, audio:
+    `sample_rate`, vectors: `num_dims`) or, for exports older than
+    `metadata`, the `audio` output of audio models."""
+    if "vocabulary" in info:
+        return "text"
+    if "sample_rate" in info or "audio" in signatures["sample"].outputs:
+        return "audio"
+    if "num_dims" in info:
+        return "vector"
+    return "image"
+
+
+def row_batches(count, batch_size, option="batch_size"):
+    """Row slices of at most `batch_size` rows covering `count` rows, one per request."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"{option} must be an integer >= 1, got {batch_size!r}.")
+    return [slice(start, min(start + batch_size, count)) for start in range(0, count, batch_size)]
+
+
 class Client:
     """Calls the signatures of one served model.
 
@@ -192,24 +213,25 @@ class Client:
         return {row.version: names(row.state) for row in response.model_version_status}
 
     def model_info(self):
-        """What the export says about its model, from its `metadata` signature:
-        {"modality": "image" or "audio", "num_levels": L, ...} (images:
-        image_shape, num_steps, max_batch_size; audio: sample_rate,
-        hop_length, sample_length, max_length, max_batch_size, num_speakers,
-        local_channels, receptive_field). An export made before `metadata`
-        existed gives what its signatures show: the modality, an image's
-        shape, and "num_levels": None."""
+        """What the export says about its model, from its `metadata` signature,
+        with "modality" ("image", "audio", "text" or "vector") added:
+        {"modality": ..., "num_levels": L, ...} (images: image_shape,
+        num_steps, max_batch_size; audio: sample_rate, hop_length,
+        sample_length, max_length, max_batch_size, num_speakers,
+        local_channels, receptive_field; text: vocabulary as code points,
+        max_length, num_classes; vectors: num_dims, num_steps). An export made
+        before `metadata` existed gives what its signatures show: the
+        modality, an image's shape, and "num_levels": None."""
         if self._model_info is None:
             signatures = self.signature_defs()
-            modality = "audio" if "audio" in signatures["sample"].outputs else "image"
             if METADATA_SIGNATURE in signatures:
                 rows = self.predict(METADATA_SIGNATURE, {"seed": np.zeros([1, 2], np.int32)})
                 info = {name: value[0].tolist() for name, value in rows.items()}
             else:
                 info = {"num_levels": None}
-                if modality == "image":
+                if "audio" not in signatures["sample"].outputs:  # then the only other kind: images
                     info["image_shape"] = list(self.sampling_layout()[0])
-            info["modality"] = modality
+            info["modality"] = served_modality(signatures, info)
             self._model_info = info
         return dict(self._model_info)
 
@@ -231,9 +253,18 @@ class Client:
         ).copy()
         return {"seed": seeds, "temperature": temperature, **_condition_inputs(condition, speaker, features)}
 
-    def sample(self, seeds, temperature=1.0, condition=None):
-        """`[B, H, W, C]` int32 samples, row b drawn from `seeds[b]` alone."""
+    def sample(self, seeds, temperature=1.0, condition=None, length=None):
+        """Samples, row b drawn from `seeds[b]` alone: images `[B, H, W, C]`
+        int32, vectors `[B, D]` float32, text `[B, length]` int32 ids (text
+        exports take `length`, the characters to draw; audio has
+        `sample_audio`)."""
         inputs = self._sampling_inputs(seeds, temperature, condition)
+        if "length" in self.signature_defs()["sample"].inputs:
+            if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+                raise ValueError(f"This model draws sequences: give length, an integer >= 1, got {length!r}.")
+            inputs["length"] = np.full([len(inputs["seed"])], length, np.int32)
+        elif length is not None:
+            raise ValueError("length was given but this model's events have a fixed size.")
         return self.predict("sample", inputs)["samples"]
 
     def complete(self, x, known_mask, seeds, temperature=1.0, condition=None):

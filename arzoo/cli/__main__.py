@@ -1,0 +1,7 @@
+"""`python -m arzoo.cli ...`, the same as the `arzoo` command."""
+
+import sys
+
+from arzoo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,37 @@
+"""`arzoo sample RUN`: draw samples and write them for people (the model's
+event space says how: PNG grid, WAV files and a spectrogram, text, .npy)."""
+
+from arzoo.cli.common import print_json
+
+
+def add_parser(sub, parents):
+    p = sub.add_parser("sample", parents=parents, help="draw samples: images into a PNG grid, audio "
+                       "into WAV files and a spectrogram PNG (and a .npy), text printed and into a .txt")
+    p.add_argument("run", help="a run folder, a .keras file or a config .yaml (untrained)")
+    p.add_argument("--n", type=int, default=16, help="number of samples")
+    p.add_argument("--seed", type=int, default=0, help="row i uses fold_in(seed, i)")
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--label", type=int, help="class label for a class-conditional model "
+                   "(default: cycle through the classes)")
+    p.add_argument("--method", choices=["cached", "naive"], default="cached")
+    p.add_argument("--out", default="samples.png",
+                   help="PNG path (audio models: a folder, default ./samples)")
+    p.add_argument("--seconds", type=float, help="audio models: length of each sample "
+                   "(default: the model's sample_length, or the --features-from file)")
+    p.add_argument("--speaker", type=int, help="audio models: speaker id (default: cycle through them)")
+    p.add_argument("--features-from", help="vocoders: a WAV whose log-mel features condition the samples")
+    p.add_argument("--continue-from", help="audio models: a WAV whose start is continued")
+    p.add_argument("--prefix-seconds", type=float, default=0.5,
+                   help="with --continue-from: how much of the file to keep (default 0.5)")
+    p.add_argument("--prompt", help="text models: continue this text")
+    p.add_argument("--length", type=int,
+                   help="text models: characters to draw (default the model's sample_length)")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from arzoo.events import event_space
+    from arzoo.runs import open_run
+
+    run_ = open_run(args.run)
+    print_json(event_space(run_.model).sample_command(args, run_))

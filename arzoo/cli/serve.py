@@ -1,0 +1,84 @@
+"""`arzoo serve`: an embedded TensorFlow Serving gRPC server over `arzoo
+export` folders, until Ctrl-C or SIGTERM."""
+
+import os
+import sys
+
+DEFAULT_MODEL_CONFIG = os.path.join("serving", "models.config")
+
+
+def add_parser(sub, parents):
+    p = sub.add_parser(
+        "serve", parents=parents,
+        help="serve exported models over TF Serving's gRPC API (Predict, GetModelMetadata, "
+        "GetModelStatus)",
+        description="An embedded TensorFlow Serving gRPC server over `arzoo export` folders. "
+        "Serves the highest integer version of each model (another version present on disk "
+        "when a request names it), picks up new versions by polling, runs until Ctrl-C or "
+        "SIGTERM and prints the address it listens on.",
+    )
+    p.add_argument("--model_config_file", "--model-config-file", dest="model_config_file",
+                   help="TF Serving models.config (model_config_list) text proto (default "
+                   f"{DEFAULT_MODEL_CONFIG} when no --model_base_path is given)")
+    p.add_argument("--model_name", "--model-name", dest="model_name",
+                   help="name of the single model served from --model_base_path (default 'default')")
+    p.add_argument("--model_base_path", "--model-base-path", dest="model_base_path",
+                   help="folder holding the model's integer version folders")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 picks a free one)")
+    p.add_argument("--file_system_poll_wait_seconds", "--file-system-poll-wait-seconds",
+                   dest="file_system_poll_wait_seconds", type=float, default=2.0,
+                   help="seconds between scans for new versions (default 2)")
+    p.add_argument("--max-workers", type=int, default=16, help="request threads (default 16)")
+    p.set_defaults(func=run)
+
+
+def _serving_log():
+    import logging
+
+    log = logging.getLogger("arzoo.serving")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("arzoo serve: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def run(args):
+    import signal
+    import threading
+
+    from arzoo.serving.server import Server
+
+    _serving_log()
+    config_file = args.model_config_file
+    if config_file is None and args.model_base_path is None and args.model_name is None:
+        config_file = DEFAULT_MODEL_CONFIG
+    server = Server.from_flags(
+        config_file,
+        args.model_name,
+        args.model_base_path,
+        host=args.host,
+        port=args.port,
+        poll_wait_seconds=args.file_system_poll_wait_seconds,
+        max_workers=args.max_workers,
+    )
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server.start()
+        except OSError as err:
+            print(f"arzoo serve: error: {err}", file=sys.stderr)
+            return 2
+        print(f"arzoo serve: listening on {server.address} (gRPC; Ctrl-C to stop)", flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("arzoo serve: stopping", file=sys.stderr, flush=True)
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

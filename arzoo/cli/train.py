@@ -1,0 +1,30 @@
+"""`arzoo train CONFIG`: train a model from a zoo config into a run folder."""
+
+import os
+
+from arzoo.cli.common import add_set_argument, print_json
+
+
+def add_parser(sub, parents):
+    p = sub.add_parser("train", parents=parents, help="train a model from a zoo config")
+    p.add_argument("config", help="a YAML file, e.g. zoo_configs/digits/gated_pixelcnn.yaml")
+    add_set_argument(p)
+    p.add_argument("--output", help="output folder (default runs/<config name>); an existing "
+                   "one with checkpoints is resumed")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    import arzoo
+    from arzoo.runs import save_run_config
+    from arzoo.training import train
+
+    config = arzoo.load_config(args.config, args.set)
+    output = args.output or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
+    os.makedirs(output, exist_ok=True)
+    save_run_config(output, config)
+    result = train(config, output, progress=not args.no_progress)
+    summary = result.summary()
+    summary["model"] = os.path.join(output, "model.keras")
+    print_json(summary)
