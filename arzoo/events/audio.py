@@ -8,6 +8,8 @@ import numpy as np
 
 from arzoo.events.base import EventSpace
 
+DEFAULT_MAX_SECONDS = 10  # the longest audio a request may ask for or send, by default
+
 # Evaluation clips are cut at places fixed by this seed (training's are random).
 EVAL_CLIP_SEED = 1234
 
@@ -306,7 +308,80 @@ class AudioSpace(EventSpace):
 
     # ----- serving --------------------------------------------------------------
 
-    def serving_module(self, max_batch_size, max_length=None):
-        from arzoo.serving.audio_signatures import AudioServingModule
+    score_output = "bits_per_sample"
+    step_unit = "samples"
+    rows_advance_together = True  # a WaveNet state's queues advance as one
 
-        return AudioServingModule(self.model, max_batch_size, max_length)
+    def serving_max_length(self, max_length):
+        return self.checked_max_length(max_length, DEFAULT_MAX_SECONDS * self.model.sample_rate, "samples")
+
+    def serving_event_spec(self, name):
+        import tensorflow as tf
+
+        return tf.TensorSpec([None, None], tf.int32, name=name)
+
+    def serving_condition_specs(self):
+        """`speaker` [B] int32 (speaker models), `features` [B, F, local_channels] float32 (local conditioning)."""
+        import tensorflow as tf
+
+        model = self.model
+        specs = []
+        if model.num_speakers:
+            specs.append(tf.TensorSpec([None], tf.int32, name="speaker"))
+        if model.local_channels:
+            specs.append(tf.TensorSpec([None, None, model.local_channels], tf.float32, name="features"))
+        return specs
+
+    def serving_condition(self, inputs):
+        return self.model.join_condition(inputs.get("speaker"), inputs.get("features"))
+
+    def serving_condition_checks(self, module, inputs, length=None):
+        """Speaker ids known; features finite, within max_length and, given
+        `length`, covering that many samples."""
+        import tensorflow as tf
+
+        speaker, features = inputs.get("speaker"), inputs.get("features")
+        checks = []
+        if speaker is not None:
+            checks += module.check_ids("speaker", speaker, "speaker id", "num_speakers", self.model.num_speakers)
+        if features is not None:
+            hop = self.model.hop_length
+            checks.append(tf.debugging.assert_all_finite(features, "input 'features' is not finite"))
+            checks += module.check_length("features", tf.shape(features)[1] * hop, "samples")
+            if length is not None:
+                checks.append(
+                    tf.debugging.assert_greater_equal(
+                        tf.shape(features)[1] * hop, length,
+                        message=f"input 'features' is too short: its frames x hop_length={hop} must cover "
+                        "every sample asked for",
+                    )
+                )
+        return checks
+
+    def serving_length_given_by_condition(self):
+        return bool(self.model.local_channels)
+
+    def serving_length_from_condition(self, inputs):
+        """Vocoders draw frames x hop_length samples."""
+        import tensorflow as tf
+
+        features = inputs.get("features")
+        return None if features is None else tf.shape(features)[1] * self.model.hop_length
+
+    def serving_sample_outputs(self, samples):
+        """`audio`: the samples decoded to [-1, 1] by the model's companding."""
+        return {"audio": self.model.decode_audio(samples)}
+
+    def serving_metadata(self, module):
+        model = self.model
+        return {
+            "num_levels": model.num_levels,
+            "sample_rate": model.sample_rate,
+            "hop_length": model.hop_length,
+            "sample_length": model.sample_length,
+            "max_length": module.max_length,
+            "max_batch_size": module.max_batch_size,
+            "num_speakers": model.num_speakers or 0,
+            "local_channels": model.local_channels or 0,
+            "receptive_field": model.receptive_field,
+        }

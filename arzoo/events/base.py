@@ -106,11 +106,82 @@ class EventSpace:
         """The sampling step of each position (None: position i is step i)."""
         return None
 
-    # ----- serving --------------------------------------------------------------
+    # ----- serving: what `arzoo.serving.signatures.ServingModule` asks ------------
+    # The defaults serve fixed-size events (`model.event_shape`) of integer
+    # levels with no condition; a space overrides what differs.
 
-    def serving_module(self, max_batch_size, max_length=None):
-        """The `ServingModule` that exports the model."""
+    # The `log_prob` signature's second output (bits per unit), or None.
+    score_output = None
+    # What one step of an event is called in messages ("samples", "characters").
+    step_unit = "steps"
+    # Whether every row of a `step` request must be at the same position.
+    rows_advance_together = False
+
+    def serving_max_length(self, max_length):
+        """The most steps a request may ask for or send (sequences), or None
+        for fixed-size events (which refuse a `max_length`)."""
+        if max_length is not None:
+            raise ValueError(
+                f"max_length applies to sequence models only; {type(self.model).__name__} is "
+                f"{'an' if self.name[0] in 'aeiou' else 'a'} {self.name} model."
+            )
+        return None
+
+    @staticmethod
+    def checked_max_length(max_length, default, unit):
+        """`max_length` (default `default`) as an integer >= 1, or a ValueError."""
+        max_length = default if max_length is None else max_length
+        if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
+            raise ValueError(f"max_length must be an integer >= 1 ({unit}), got {max_length!r}.")
+        return int(max_length)
+
+    def serving_event_spec(self, name):
+        """The `TensorSpec` of events (`x`) with a free batch dimension."""
+        import tensorflow as tf
+
+        return tf.TensorSpec([None, *self.model.event_shape], self.model.values_dtype, name=name)
+
+    def serving_condition_specs(self):
+        """The `TensorSpec`s of the conditioning inputs (none by default)."""
+        return []
+
+    def serving_condition(self, inputs):
+        """The model's condition from a request's inputs (by name)."""
+        return None
+
+    def serving_condition_checks(self, module, inputs, length=None):
+        """In-graph checks of the conditioning inputs; `length` (a scalar
+        tensor, sequences only) is how many steps they must cover."""
+        return []
+
+    def serving_event_checks(self, module, name, x, known_mask=None):
+        """In-graph checks of events or step values `x` (where `known_mask`
+        is 1, if given): integer levels in [0, num_levels) by default."""
+        return module.check_levels(name, x)
+
+    def serving_length_given_by_condition(self):
+        """Whether the condition sets a sequence's length (then `sample` takes no `length`)."""
+        return False
+
+    def serving_length_from_condition(self, inputs):
+        """The length the condition sets (a scalar tensor), or None."""
+        return None
+
+    def serving_state_template(self):
+        """A state of batch 1, whose structure `step`'s `state_<path>` tensors take."""
+        return self.model.initial_state(1)
+
+    def serving_sample_outputs(self, samples):
+        """Outputs `sample` and `complete` add to `samples` (none by default)."""
+        return {}
+
+    def serving_metadata(self, module):
+        """{name: int or list of ints}: the `metadata` signature's rows."""
         raise NotImplementedError
+
+    def serving_assets(self):
+        """Files the export carries (`tf.saved_model.Asset`s), by name."""
+        return {}
 
     # ----- a served model (no model object: what its export says) ---------------
 

@@ -217,9 +217,40 @@ class ImageSpace(EventSpace):
 
     # ----- serving --------------------------------------------------------------
 
-    def serving_module(self, max_batch_size, max_length=None):
-        from arzoo.serving.image_signatures import ImageServingModule
+    score_output = "bits_per_dim"
+    step_unit = "sub-pixels"
 
-        if max_length is not None:
-            raise ValueError(f"max_length applies to sequence models only; {type(self.model).__name__} is an image model.")
-        return ImageServingModule(self.model, max_batch_size)
+    def serving_condition_specs(self):
+        import tensorflow as tf
+
+        model = self.model
+        if model.num_classes is not None:
+            return [tf.TensorSpec([None], tf.int32, name="condition")]
+        if model.condition_shape is not None:
+            return [tf.TensorSpec([None, *model.condition_shape], tf.float32, name="condition")]
+        return []
+
+    def serving_condition(self, inputs):
+        return inputs.get("condition")
+
+    def serving_condition_checks(self, module, inputs, length=None):
+        import tensorflow as tf
+
+        condition = inputs.get("condition")
+        if condition is None:
+            return []
+        if self.model.num_classes is not None:
+            return module.check_ids("condition", condition, "label", "num_classes", self.model.num_classes)
+        return [tf.debugging.assert_all_finite(condition, "input 'condition' is not finite")]
+
+    def serving_state_template(self):
+        return self.model.initial_state(1, self.model.dummy_condition(1))
+
+    def serving_metadata(self, module):
+        model = self.model
+        return {
+            "num_levels": model.num_levels,
+            "image_shape": list(model.image_shape),
+            "num_steps": model.num_steps,
+            "max_batch_size": module.max_batch_size,
+        }

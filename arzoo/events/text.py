@@ -1,13 +1,19 @@
 """Text: `[B, T]` character ids (Char-RNN), from plain-text corpora."""
 
+import json
 import os
+import shutil
+import tempfile
 import time
+import weakref
 
 import numpy as np
 
 from arzoo.events.base import EventSpace
 
 SEPARATOR = "\n" + "-" * 40 + "\n"
+DEFAULT_MAX_LENGTH = 10_000  # characters a request may ask for or send (an export's default)
+VOCABULARY_ASSET = "vocabulary.json"
 DEFAULT_CLIENT_LENGTH = 200  # characters `arzoo client sample` draws (an export does not say)
 
 
@@ -158,7 +164,51 @@ class TextSpace(EventSpace):
         condition = self.ids_for(count, None, model.num_classes, "", "") if model.num_classes else None
         return x, condition
 
-    def serving_module(self, max_batch_size, max_length=None):
-        from arzoo.serving.text_signatures import TextServingModule
+    score_output = "bits_per_character"
+    step_unit = "characters"
 
-        return TextServingModule(self.model, max_batch_size, max_length)
+    def serving_max_length(self, max_length):
+        return self.checked_max_length(max_length, DEFAULT_MAX_LENGTH, "characters")
+
+    def serving_event_spec(self, name):
+        import tensorflow as tf
+
+        return tf.TensorSpec([None, None], tf.int32, name=name)
+
+    def serving_condition_specs(self):
+        import tensorflow as tf
+
+        return [tf.TensorSpec([None], tf.int32, name="condition")] if self.model.num_classes else []
+
+    def serving_condition(self, inputs):
+        return inputs.get("condition")
+
+    def serving_condition_checks(self, module, inputs, length=None):
+        condition = inputs.get("condition")
+        if condition is None:
+            return []
+        return module.check_ids("condition", condition, "label", "num_classes", self.model.num_classes)
+
+    def serving_metadata(self, module):
+        model = self.model
+        return {
+            "num_levels": model.num_levels,
+            "vocabulary": [ord(c) for c in model.vocabulary],
+            "max_length": module.max_length,
+            "max_batch_size": module.max_batch_size,
+            "num_classes": model.num_classes or 0,
+        }
+
+    def serving_assets(self):
+        """`vocabulary.json` ({"unknown_id": 0, "characters": [...]}), so a
+        client can encode and decode without arzoo. The asset must be a file
+        when the module is saved (it is copied into `<export>/assets/`); the
+        temporary copy goes when the space does."""
+        import tensorflow as tf
+
+        folder = tempfile.mkdtemp(prefix="arzoo-vocabulary-")
+        weakref.finalize(self, shutil.rmtree, folder, True)
+        path = os.path.join(folder, VOCABULARY_ASSET)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"unknown_id": 0, "characters": list(self.model.vocabulary)}, ensure_ascii=False))
+        return {"vocabulary": tf.saved_model.Asset(path)}

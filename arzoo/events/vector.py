@@ -108,9 +108,16 @@ class VectorSpace(EventSpace):
         """Dimension d is drawn at step `step_index[d]` (the model's ordering)."""
         return self.model.step_index
 
-    def serving_module(self, max_batch_size, max_length=None):
-        from arzoo.serving.vector_signatures import VectorServingModule
+    def serving_event_checks(self, module, name, x, known_mask=None):
+        """Finite values (where known)."""
+        import tensorflow as tf
 
-        if max_length is not None:
-            raise ValueError(f"max_length applies to sequence models only; {type(self.model).__name__} is a vector model.")
-        return VectorServingModule(self.model, max_batch_size)
+        values = x if known_mask is None else tf.where(known_mask > 0, x, tf.zeros_like(x))
+        return [tf.debugging.assert_all_finite(values, f"input '{name}' is not finite (NaN or inf)")]
+
+    def serving_metadata(self, module):
+        return {
+            "num_dims": self.model.num_dims,
+            "num_steps": self.model.num_steps,
+            "max_batch_size": module.max_batch_size,
+        }

@@ -23,9 +23,11 @@ _LOW32 = 0xFFFFFFFF
 
 
 def row_seeds(seed, num_rows):
-    """`[num_rows, 2]` int32 seeds derived from one `[2]` seed: row i gets
-    `stateless_fold_in(seed, i)`, independent of `num_rows`."""
-    seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+    """`[num_rows, 2]` int32 seeds derived from one seed (an int, a pair or a
+    `[2]` tensor, as `as_seed` reads it): row i gets
+    `stateless_fold_in(seed, i)`, independent of `num_rows`, the rows
+    `model.sample(num_rows, seed=seed)` uses."""
+    seed = as_seed(seed)
     return tf.map_fn(
         lambda i: tf.cast(
             tf.random.experimental.stateless_fold_in(seed, i), tf.int32

@@ -6,20 +6,16 @@ machines where that binary is not installed, and `Client` speaks only the
 public TF Serving API, so it works against either.
 """
 
-from arzoo.serving.audio_signatures import AudioServingModule
 from arzoo.serving.client import Client, ServingError
 from arzoo.serving.export import existing_versions, export_model, serving_module_for
-from arzoo.serving.image_signatures import ImageServingModule
 from arzoo.serving.server import Server, serve
 from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, ServingModule
 
 __all__ = [
-    "AudioServingModule",
     "Client",
     "DEFAULT_MAX_BATCH_SIZE",
     "Server",
     "ServingError",
-    "ImageServingModule",
     "ServingModule",
     "existing_versions",
     "export_model",

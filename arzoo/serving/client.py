@@ -9,7 +9,7 @@ features float32).
 Example:
 
     with Client("localhost:8500", "gated_pixelcnn") as client:
-        seeds = row_seeds(0, 16)                      # [16, 2], as model.sample(seed=0)
+        seeds = row_seeds(0, 16)                      # [16, 2] int32, as model.sample(seed=0)
         images = client.sample(seeds, temperature=1.0)  # [16, H, W, C] int32
         client.log_prob(images)["bits_per_dim"]       # [16]
         for values in client.stream(seeds):           # one [16, V] array per step
@@ -32,9 +32,9 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-STATE_PREFIX = "state_"
-METADATA_SIGNATURE = "metadata"
-SIGNATURE_DEF_FIELD = "signature_def"
+from arzoo.sampling.seeds import row_seeds
+from arzoo.serving.protocol import METADATA_SIGNATURE, SIGNATURE_DEF_FIELD, STATE_PREFIX
+
 DEFAULT_TIMEOUT_SECONDS = 120.0
 _CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -56,15 +56,6 @@ class ServingError(Exception):
         self.method = method
         where = f" ({method})" if method else ""
         super().__init__(f"{code.name}{where}: {self.details}")
-
-
-def row_seeds(seed, num_rows):
-    """`[num_rows, 2]` int32 per-row seeds derived from one int or pair, the
-    same rows `model.sample(num_rows, seed=seed)` uses."""
-    from arzoo.sampling.seeds import as_seed
-    from arzoo.sampling.seeds import row_seeds as _row_seeds
-
-    return _row_seeds(as_seed(seed), num_rows).numpy()
 
 
 def _int32(name, value):

@@ -14,7 +14,7 @@ import uuid
 import tensorflow as tf
 
 from arzoo.events import event_space
-from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE
+from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, ServingModule
 
 KERAS_FILENAME = "model.keras"
 _TEMPORARY_PREFIX = ".incomplete-"
@@ -35,7 +35,7 @@ def _remove_stale_temporaries(model_dir):
 
 
 def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
-    """The `ServingModule` that exports `model`, as its event space says.
+    """The `ServingModule` that exports `model`, built from its event space's specs.
 
     Args:
       model: an arzoo model.
@@ -43,7 +43,7 @@ def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=
       max_length: sequence models only: the most steps a request may ask for
         or send (audio: default ten seconds at `model.sample_rate`).
     """
-    return event_space(model).serving_module(max_batch_size, max_length)
+    return ServingModule(model, event_space(model), max_batch_size, max_length)
 
 
 def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):

@@ -65,9 +65,9 @@ from tensorflow_serving.apis import (
 )
 
 from arzoo.serving.config_files import read_model_config
+from arzoo.serving.protocol import SIGNATURE_DEF_FIELD
 
 DEFAULT_SIGNATURE = "serving_default"
-SIGNATURE_DEF_FIELD = "signature_def"
 DEFAULT_POLL_WAIT_SECONDS = 2.0
 DEFAULT_MAX_WORKERS = 16
 GRPC_OPTIONS = [

@@ -1,24 +1,40 @@
-"""TF-Serving-ready signatures: what every modality's export shares.
+"""TF-Serving-ready signatures: one module class for every kind of event.
 
-Every input has a leading batch dimension B (TF Serving's batcher concatenates
-requests along it), every row has its own seed, and each signature validates
-its inputs inside the graph, so bad input is an INVALID_ARGUMENT status whose
-message names the input, never a crash. The whole sampling loop runs inside
-`sample` and `complete`; `initial_state` / `step` stream the same samples one
-step per request, with the state passed in and out as `state_<path>` tensors.
+`ServingModule(model, events)` builds the six endpoints from the model's
+step contract (`initial_state`, `step`, the sampling driver) and its event
+space's serving specs (`arzoo.events`: the input specs, the checks, the
+condition, the metadata). `arzoo.serving.export` makes it; nothing here knows
+a modality.
 
-The signatures of each kind of event: `image_signatures.ImageServingModule`,
-`audio_signatures.AudioServingModule`, `vector_signatures.VectorServingModule`
-(RNADE) and `text_signatures.TextServingModule` (Char-RNN);
-`arzoo.serving.export.serving_module_for(model)` asks the model's event space (`arzoo.events`)
-which. All export `metadata`: `seed` [B, 2] in (every input is batched), the
-numbers a client needs to read the outputs (num_levels, ...) out, one row
-per seed.
+| signature | inputs | outputs |
+|---|---|---|
+| serving_default, log_prob | x (+ condition inputs) | log_prob [B] nats (+ the space's unit: bits_per_dim, bits_per_sample, bits_per_character) |
+| sample | seed [B,2] int32, temperature [B] float32 (+ length [B] for sequences) (+ condition inputs) | samples (+ audio for audio) |
+| complete | x, known_mask (int32 0/1, x's shape), seed, temperature (+ condition inputs) | samples (+ audio) |
+| initial_state | seed (+ condition inputs) | state_<path> tensors |
+| step | inputs_t [B,V], seed, temperature, state_<path> (+ condition inputs) | params [B,P], values [B,V], state_<path> |
+| metadata | seed [B,2] | what a client needs to read the outputs (num_levels, ...), one row per seed |
+
+x is what the event space says: images `[B, H, W, C]` int32 levels, audio
+and text `[B, T]` int32 with T free (at most `max_length`), vectors `[B, D]`
+float32. Every input has a leading batch dimension B (TF Serving's batcher
+concatenates requests along it), every row has its own seed, and each
+signature validates its inputs inside the graph, so bad input is an
+INVALID_ARGUMENT status whose message names the input, never a crash. The
+whole sampling loop runs inside `sample` and `complete`; `step` draws from
+the same per-row uniforms as `sample`, so streaming from `initial_state`
+reproduces `sample` exactly. The exported loops write caches with
+`TensorStridedSliceUpdate` (`in_place=False`): XLA's in-place update op must
+not appear in a SavedModel.
 """
 
+import numpy as np
 import tensorflow as tf
 
-STATE_PREFIX = "state_"
+from arzoo.sampling.driver import cached_sample
+from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
+from arzoo.serving.protocol import STATE_PREFIX
+
 DEFAULT_MAX_BATCH_SIZE = 64
 
 
@@ -56,18 +72,17 @@ def state_specs(template):
 
 
 class ServingModule(tf.Module):
-    """What every modality's exported module shares: the model's variables,
-    the batch bound, validation helpers and endpoint wrapping.
-
-    Subclasses implement `signatures()` ({name: concrete function}) and
-    `metadata_values()` ({output name: int or list of ints}).
+    """The exported signatures of any arzoo model.
 
     Args:
       model: an arzoo model.
+      events: its event space (`arzoo.events.event_space(model)`).
       max_batch_size: largest B any signature accepts.
+      max_length: sequence models only: the most steps any request may ask
+        for or send (default: the event space's, e.g. ten seconds of audio).
     """
 
-    def __init__(self, model, max_batch_size=DEFAULT_MAX_BATCH_SIZE):
+    def __init__(self, model, events, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
         super().__init__(name="arzoo_serving")
         if isinstance(max_batch_size, bool) or not isinstance(max_batch_size, int) or max_batch_size < 1:
             raise ValueError(f"max_batch_size must be an integer >= 1, got {max_batch_size!r}.")
@@ -76,18 +91,18 @@ class ServingModule(tf.Module):
         # but the TF1 / C++ loader (TF Serving's) never restores, so every
         # signature would read uninitialised weights there (keras-team/keras#20095).
         object.__setattr__(self, "model", model)
+        object.__setattr__(self, "events", events)
         self.model_variables = [v.value for v in model.variables]
         self.max_batch_size = int(max_batch_size)
-
-    def signatures(self):
-        """{name: concrete function} for `tf.saved_model.save`."""
-        raise NotImplementedError
+        self.max_length = events.serving_max_length(max_length)
+        self._state_template = events.serving_state_template()
+        self.assets = events.serving_assets()
 
     def metadata_values(self):
         """{output name: int or list of ints}: the `metadata` signature's rows."""
-        raise NotImplementedError
+        return self.events.serving_metadata(self)
 
-    # ----- validation --------------------------------------------------------
+    # ----- validation helpers (the event spaces' checks use them too) -------
 
     def _check_batch(self, batch, **tensors):
         checks = [
@@ -109,7 +124,8 @@ class ServingModule(tf.Module):
             )
         return checks
 
-    def _check_levels(self, name, x):
+    def check_levels(self, name, x):
+        """x in [0, num_levels)."""
         return [
             tf.debugging.assert_non_negative(x, message=f"input '{name}' has a negative level"),
             tf.debugging.assert_less(
@@ -118,7 +134,7 @@ class ServingModule(tf.Module):
             ),
         ]
 
-    def _check_ids(self, name, ids, what, limit_name, limit):
+    def check_ids(self, name, ids, what, limit_name, limit):
         """ids in [0, limit): class labels, speaker ids."""
         return [
             tf.debugging.assert_non_negative(ids, message=f"input '{name}' has a negative {what}"),
@@ -127,29 +143,9 @@ class ServingModule(tf.Module):
             ),
         ]
 
-    def _check_sampling(self, temperature):
-        return [
-            tf.debugging.assert_all_finite(temperature, "input 'temperature' is not finite"),
-            tf.debugging.assert_positive(temperature, message="input 'temperature' must be > 0"),
-        ]
-
-    def _check_mask(self, known_mask, x=None):
-        """known_mask is 0 / 1 (and, with `x` of a free shape, shaped like it)."""
-        checks = [
-            tf.debugging.assert_non_negative(known_mask, message="input 'known_mask' must be 0 or 1"),
-            tf.debugging.assert_less_equal(known_mask, 1, message="input 'known_mask' must be 0 or 1"),
-        ]
-        if x is not None:
-            checks.append(
-                tf.debugging.assert_equal(
-                    tf.shape(known_mask), tf.shape(x), message="input 'known_mask' must have the shape of 'x'"
-                )
-            )
-        return checks
-
-    def _check_length(self, name, length, unit):
-        """1 <= length <= self.max_length (sequence modules), for a scalar or a
-        vector of lengths; `unit` names what is counted ("samples")."""
+    def check_length(self, name, length, unit):
+        """1 <= length <= self.max_length, for a scalar or a vector of
+        lengths; `unit` names what is counted ("samples")."""
         return [
             tf.debugging.assert_positive(length, message=f"input '{name}' has no {unit} (length must be >= 1)"),
             tf.debugging.assert_less_equal(
@@ -159,33 +155,160 @@ class ServingModule(tf.Module):
             ),
         ]
 
-    def _state_inputs(self, inputs):
-        """(the `state_<path>` tensors of a `step` request, its `state_position`)."""
-        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
-        return state, state[STATE_PREFIX + "position"]
-
-    def _check_position(self, position, limit, bound):
-        """0 <= state_position < limit; `bound` says what the limit is."""
+    def _check_sampling(self, temperature):
         return [
+            tf.debugging.assert_all_finite(temperature, "input 'temperature' is not finite"),
+            tf.debugging.assert_positive(temperature, message="input 'temperature' must be > 0"),
+        ]
+
+    def _check_mask(self, known_mask, x):
+        """known_mask is 0 / 1 and shaped like x."""
+        return [
+            tf.debugging.assert_non_negative(known_mask, message="input 'known_mask' must be 0 or 1"),
+            tf.debugging.assert_less_equal(known_mask, 1, message="input 'known_mask' must be 0 or 1"),
+            tf.debugging.assert_equal(
+                tf.shape(known_mask), tf.shape(x), message="input 'known_mask' must have the shape of 'x'"
+            ),
+        ]
+
+    def _check_position(self, position):
+        """0 <= state_position < the event's steps (or the export's max_length)."""
+        if self.max_length is None:
+            limit = self.model.num_steps
+            bound = f"num_steps={limit}: the {self.events.name} is complete"
+        else:
+            limit, bound = self.max_length, f"max_length={self.max_length} (this export's limit)"
+        checks = [
             tf.debugging.assert_non_negative(position, message="state_position must be >= 0"),
             tf.debugging.assert_less(position, limit, message=f"state_position must be < {bound}"),
         ]
+        if self.events.rows_advance_together:
+            checks.append(
+                tf.debugging.assert_equal(
+                    position, tf.reduce_max(position),
+                    message="state_position must be the same in every row (the rows of a state advance together)",
+                )
+            )
+        return checks
 
     def _with_checks(self, checks, fn):
         with tf.control_dependencies(checks):
             return fn()
 
-    def _step_outputs(self, params_t, new_state, seed, position, temperature):
-        """The `step` signature's outputs: params, the values drawn from the
-        uniforms `sample` would use at `position`, and the flattened state."""
-        from arzoo.sampling.seeds import step_uniforms_at
+    def _condition_inputs(self, inputs):
+        return {spec.name: inputs.get(spec.name) for spec in self.events.serving_condition_specs()}
 
-        uniforms_t = step_uniforms_at(seed, position, self.model.head.num_uniforms)
-        out = {"params": params_t, "values": self.model.head.step_sample(params_t, uniforms_t, temperature)}
-        out.update(flatten_state(new_state))
-        return out
+    def _event_length(self, x):
+        """x's steps for a sequence (checked against max_length), else None."""
+        return None if self.max_length is None else tf.shape(x)[1]
+
+    def _input_checks(self, batch, x=None, known_mask=None, condition_length=None, inputs=None, **others):
+        """The checks every endpoint shares: the batch, x (where known), the
+        length of a sequence, the mask, the condition."""
+        conditions = self._condition_inputs(inputs)
+        checks = self._check_batch(batch, x=x, known_mask=known_mask, **others, **conditions)
+        if x is not None:
+            checks += self.events.serving_event_checks(self, "x", x, known_mask)
+            if self.max_length is not None:
+                checks += self.check_length("x", tf.shape(x)[1], self.events.step_unit)
+        if known_mask is not None:
+            checks += self._check_mask(known_mask, x)
+        return checks + self.events.serving_condition_checks(self, inputs, condition_length)
 
     # ----- endpoints ---------------------------------------------------------
+
+    def _log_prob(self, inputs):
+        x = inputs["x"]
+        model, events = self.model, self.events
+        checks = self._input_checks(tf.shape(x)[0], x=x, condition_length=self._event_length(x), inputs=inputs)
+
+        def run():
+            conditionals = model.teacher_forced_log_probs(x, events.serving_condition(inputs))
+            log_prob = tf.reduce_sum(tf.reshape(conditionals, [tf.shape(x)[0], -1]), axis=1)
+            outputs = {"log_prob": log_prob}
+            if events.score_output is not None:
+                count = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
+                outputs[events.score_output] = -log_prob / (count * np.log(2.0))
+            return outputs
+
+        return self._with_checks(checks, run)
+
+    def _generate(self, inputs, known, known_mask):
+        model = self.model
+        uniforms = step_uniforms(inputs["seed"], model.num_steps_of(known), model.head.num_uniforms)
+        condition = self.events.serving_condition(inputs)
+        samples = cached_sample(model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
+        return {"samples": samples, **self.events.serving_sample_outputs(samples)}
+
+    def _complete(self, inputs):
+        x, known_mask, temperature = inputs["x"], inputs["known_mask"], inputs["temperature"]
+        checks = self._input_checks(
+            tf.shape(inputs["seed"])[0], x=x, known_mask=known_mask, condition_length=self._event_length(x),
+            inputs=inputs, temperature=temperature,
+        ) + self._check_sampling(temperature)
+
+        def run():
+            known = tf.where(known_mask > 0, x, tf.zeros_like(x))
+            return self._generate(inputs, known, known_mask)
+
+        return self._with_checks(checks, run)
+
+    def _sample(self, inputs):
+        temperature = inputs["temperature"]
+        batch = tf.shape(inputs["seed"])[0]
+        checks = self._input_checks(batch, inputs=inputs, temperature=temperature) + self._check_sampling(temperature)
+        shape = tf.concat([[batch], self.model.event_shape], 0) if self.max_length is None else None
+        if shape is None:
+            length = self.events.serving_length_from_condition(inputs)
+            if length is None:  # the request says how long, equal in every row
+                lengths = inputs["length"]
+                length = tf.reduce_max(lengths)
+                checks += self._check_batch(batch, length=lengths)
+                checks += self.check_length("length", lengths, self.events.step_unit)
+                checks.append(tf.debugging.assert_equal(
+                    lengths, length, message="input 'length' must be the same in every row of a request"
+                ))
+            shape = tf.stack([batch, length])
+
+        def run():
+            blank = tf.zeros(shape, self.model.values_dtype)
+            return self._generate(inputs, blank, tf.zeros(shape, tf.int32))
+
+        return self._with_checks(checks, run)
+
+    def _initial_state(self, inputs):
+        seed = inputs["seed"]
+        checks = self._input_checks(tf.shape(seed)[0], inputs=inputs)
+
+        def run():
+            condition = self.events.serving_condition(inputs)
+            return flatten_state(self.model.initial_state(tf.shape(seed)[0], condition))
+
+        return self._with_checks(checks, run)
+
+    def _step(self, inputs):
+        inputs_t, seed, temperature = inputs["inputs_t"], inputs["seed"], inputs["temperature"]
+        state = {k: v for k, v in inputs.items() if k.startswith(STATE_PREFIX)}
+        position = state[STATE_PREFIX + "position"]
+        model = self.model
+        # A sequence's condition must cover the step drawn (audio features).
+        reach = None if self.max_length is None else tf.reduce_max(position) + 1
+        checks = self._input_checks(
+            tf.shape(seed)[0], condition_length=reach, inputs=inputs, inputs_t=inputs_t, temperature=temperature,
+            **state,
+        )
+        checks += self.events.serving_event_checks(self, "inputs_t", inputs_t)
+        checks += self._check_sampling(temperature) + self._check_position(position)
+
+        def run():
+            nest = unflatten_state(self._state_template, state)
+            params_t, new_state = model.step(inputs_t, nest, self.events.serving_condition(inputs))
+            uniforms_t = step_uniforms_at(seed, position, model.head.num_uniforms)
+            out = {"params": params_t, "values": model.head.step_sample(params_t, uniforms_t, temperature)}
+            out.update(flatten_state(new_state))
+            return out
+
+        return self._with_checks(checks, run)
 
     def _metadata(self, inputs):
         seed = inputs["seed"]
@@ -200,6 +323,8 @@ class ServingModule(tf.Module):
 
         return self._with_checks(self._check_batch(batch), run)
 
+    # ----- concrete functions ------------------------------------------------
+
     def _endpoint(self, method, specs):
         specs = [spec for spec in specs if spec is not None]
         names = [spec.name for spec in specs]
@@ -209,5 +334,26 @@ class ServingModule(tf.Module):
 
         return tf.function(endpoint, input_signature=specs).get_concrete_function()
 
-    def _metadata_endpoint(self):
-        return self._endpoint(self._metadata, [tf.TensorSpec([None, 2], tf.int32, name="seed")])
+    def signatures(self):
+        """{name: concrete function} for `tf.saved_model.save`."""
+        model, events = self.model, self.events
+        x = events.serving_event_spec("x")
+        known_mask = tf.TensorSpec(x.shape, tf.int32, name="known_mask")
+        seed = tf.TensorSpec([None, 2], tf.int32, name="seed")
+        temperature = tf.TensorSpec([None], tf.float32, name="temperature")
+        inputs_t = tf.TensorSpec([None, model.values_per_step], model.values_dtype, name="inputs_t")
+        conditions = events.serving_condition_specs()
+        length = None
+        if self.max_length is not None and not events.serving_length_given_by_condition():
+            length = tf.TensorSpec([None], tf.int32, name="length")
+        state = state_specs(self._state_template)
+        log_prob = self._endpoint(self._log_prob, [x, *conditions])
+        return {
+            "serving_default": log_prob,
+            "log_prob": log_prob,
+            "sample": self._endpoint(self._sample, [seed, temperature, length, *conditions]),
+            "complete": self._endpoint(self._complete, [x, known_mask, seed, temperature, *conditions]),
+            "initial_state": self._endpoint(self._initial_state, [seed, *conditions]),
+            "step": self._endpoint(self._step, [inputs_t, seed, temperature, *state, *conditions]),
+            "metadata": self._endpoint(self._metadata, [seed]),
+        }
