@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least
+
 
 @keras.saving.register_keras_serializable(package="arzoo")
 class ConditionProjection(keras.layers.Layer):
@@ -24,7 +26,7 @@ class ConditionProjection(keras.layers.Layer):
 
     def __init__(self, filters, **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
+        self.filters = int_at_least("filters", filters, 1)
 
     def build(self, input_shape):
         if len(input_shape) not in (2, 4):

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least
 from arzoo.layers.channel_groups import check_divisible
 
 
@@ -29,7 +30,7 @@ class GatedActivation(keras.layers.Layer):
 
     def __init__(self, num_channel_groups=1, **kwargs):
         super().__init__(**kwargs)
-        self.num_channel_groups = int(num_channel_groups)
+        self.num_channel_groups = int_at_least("num_channel_groups", num_channel_groups, 1)
 
     def call(self, inputs):
         units = inputs.shape[-1]

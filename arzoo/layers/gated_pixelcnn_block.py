@@ -2,6 +2,7 @@
 
 import keras
 
+from arzoo.arguments import int_at_least
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.gated_activation import GatedActivation
 from arzoo.layers.masked_conv2d import MaskedConv2D
@@ -52,10 +53,10 @@ class GatedPixelCNNBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_filters = int(num_filters)
-        self.kernel_size = int(kernel_size)
-        self.num_skip_filters = int(num_skip_filters)
-        self.num_channel_groups = int(num_channel_groups)
+        self.num_filters = int_at_least("num_filters", num_filters, 1)
+        self.kernel_size = int_at_least("kernel_size", kernel_size, 1)
+        self.num_skip_filters = int_at_least("num_skip_filters", num_skip_filters, 1)
+        self.num_channel_groups = int_at_least("num_channel_groups", num_channel_groups, 1)
         self.conditional = bool(conditional)
         self.use_residual = bool(residual)
         f, k, groups = self.num_filters, self.kernel_size, self.num_channel_groups

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from arzoo.arguments import int_at_least
 from arzoo.layers.channel_groups import channel_group_mask, check_mask_type
 
 
@@ -60,7 +61,7 @@ class MaskedConv2D(keras.layers.Conv2D):
                 f"MaskedConv2D needs odd kernel sizes, got kernel_size={self.kernel_size}."
             )
         self.mask_type = mask_type
-        self.num_channel_groups = int(num_channel_groups)
+        self.num_channel_groups = int_at_least("num_channel_groups", num_channel_groups, 1)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -11,6 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least
+
 
 def degree_mask(input_degrees, output_degrees, strict):
     """`[in, out]` 0/1 float32 mask: 1 where output degree >= input degree
@@ -47,7 +49,7 @@ class MaskedDense(keras.layers.Layer):
 
     def __init__(self, units, use_bias=True, **kwargs):
         super().__init__(**kwargs)
-        self.units = int(units)
+        self.units = int_at_least("units", units, 1)
         self.use_bias = bool(use_bias)
 
     def build(self, input_shape):

@@ -15,6 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least
+
 
 @keras.saving.register_keras_serializable(package="arzoo")
 class NADEInput(keras.layers.Layer):
@@ -33,9 +35,9 @@ class NADEInput(keras.layers.Layer):
 
     def __init__(self, num_dims, num_features, units, mask_inputs=False, **kwargs):
         super().__init__(**kwargs)
-        self.num_dims = int(num_dims)
-        self.num_features = int(num_features)
-        self.units = int(units)
+        self.num_dims = int_at_least("num_dims", num_dims, 1)
+        self.num_features = int_at_least("num_features", num_features, 1)
+        self.units = int_at_least("units", units, 1)
         self.mask_inputs = bool(mask_inputs)
 
     def build(self, input_shape=None):
@@ -136,9 +138,9 @@ class NADEOutput(keras.layers.Layer):
 
     def __init__(self, num_dims, units, num_params, **kwargs):
         super().__init__(**kwargs)
-        self.num_dims = int(num_dims)
-        self.units = int(units)
-        self.num_params = int(num_params)
+        self.num_dims = int_at_least("num_dims", num_dims, 1)
+        self.units = int_at_least("units", units, 1)
+        self.num_params = int_at_least("num_params", num_params, 1)
 
     def build(self, input_shape=None):
         init = keras.initializers.RandomNormal(stddev=self.units ** -0.5)

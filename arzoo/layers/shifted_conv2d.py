@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least
 from arzoo.layers.channel_groups import channel_group_mask, check_mask_type
 
 
@@ -90,7 +91,7 @@ class DownRightShiftedConv2D(keras.layers.Conv2D):
             check_mask_type(mask_type)
         super().__init__(filters, kernel_size, padding="valid", **kwargs)
         self.mask_type = mask_type
-        self.num_channel_groups = int(num_channel_groups)
+        self.num_channel_groups = int_at_least("num_channel_groups", num_channel_groups, 1)
 
     def build(self, input_shape):
         super().build(input_shape)

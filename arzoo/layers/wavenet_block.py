@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least, optional_int_at_least
 from arzoo.layers.causal_conv1d import CausalConv1D
 from arzoo.layers.gated_activation import GatedActivation
 
@@ -57,13 +58,13 @@ class WaveNetBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.residual_channels = int(residual_channels)
-        self.gate_channels = int(gate_channels)
-        self.skip_channels = int(skip_channels)
-        self.dilation_rate = int(dilation_rate)
-        self.kernel_size = int(kernel_size)
-        self.global_channels = None if global_channels is None else int(global_channels)
-        self.local_channels = None if local_channels is None else int(local_channels)
+        self.residual_channels = int_at_least("residual_channels", residual_channels, 1)
+        self.gate_channels = int_at_least("gate_channels", gate_channels, 1)
+        self.skip_channels = int_at_least("skip_channels", skip_channels, 1)
+        self.dilation_rate = int_at_least("dilation_rate", dilation_rate, 1)
+        self.kernel_size = int_at_least("kernel_size", kernel_size, 2)
+        self.global_channels = optional_int_at_least("global_channels", global_channels, 1)
+        self.local_channels = optional_int_at_least("local_channels", local_channels, 1)
         self.residual = bool(residual)
         self.gate_conv = CausalConv1D(
             2 * self.gate_channels, self.kernel_size, dilation_rate=self.dilation_rate, name="gate_conv"

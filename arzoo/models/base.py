@@ -21,14 +21,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from arzoo.arguments import int_at_least
+
 SAMPLING_METHODS = ("cached", "naive")
-
-
-def int_at_least(name, value, minimum):
-    """`value` as an int >= `minimum`, or a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {name}={value!r}.")
-    return int(value)
 
 
 def resolve_seeds(num_samples, seed, seeds):

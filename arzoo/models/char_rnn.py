@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.likelihoods import make_head
-from arzoo.models.base import AutoregressiveModel, int_at_least
+from arzoo.arguments import int_at_least
+from arzoo.models.base import AutoregressiveModel
 from arzoo.models.registry import register_model
 from arzoo.models.sequence import SequenceEvents
 from arzoo.models.validation import check_condition, check_rows

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.orderless import OrderlessModel
 from arzoo.models.registry import register_model
 

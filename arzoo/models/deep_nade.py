@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from arzoo.layers import NADEInput, NADEOutput
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.orderless import OrderlessModel
 from arzoo.models.registry import register_model
 

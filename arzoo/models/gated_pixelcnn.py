@@ -11,7 +11,7 @@ from arzoo.layers import (
     caches,
     down_shift,
 )
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
 

@@ -14,7 +14,8 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.likelihoods import LIKELIHOODS, make_head
-from arzoo.models.base import AutoregressiveModel, int_at_least
+from arzoo.arguments import int_at_least
+from arzoo.models.base import AutoregressiveModel
 from arzoo.models.validation import check_condition, check_images, check_rows
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.layers import MaskedDense
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.ordered import EnsembleMixin, OrderedDensityModel, random_orderings
 from arzoo.models.registry import register_model
 

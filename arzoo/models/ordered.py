@@ -17,7 +17,7 @@ reads them like any other model's.
 import numpy as np
 import tensorflow as tf
 
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.image import AutoregressiveImageModel
 
 ORDERINGS = ("raster", "random")

@@ -15,7 +15,7 @@ and averaging the densities of K orderings is EoNADE.
 import numpy as np
 import tensorflow as tf
 
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.ordered import EnsembleMixin, OrderedDensityModel, random_orderings
 
 

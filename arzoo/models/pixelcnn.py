@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from arzoo.layers import ConditionProjection, MaskedConv2D, caches
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
 

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from arzoo.layers import NADEInput, NADEOutput
 from arzoo.likelihoods.mixture_of_gaussians import MixtureOfGaussians
-from arzoo.models.base import AutoregressiveModel, int_at_least
+from arzoo.arguments import int_at_least
+from arzoo.models.base import AutoregressiveModel
 from arzoo.models.ordered import resolve_ordering, step_dimensions
 from arzoo.models.registry import register_model
 

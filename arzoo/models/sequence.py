@@ -5,7 +5,7 @@ Char-RNN). Step t draws element t."""
 import numpy as np
 import tensorflow as tf
 
-from arzoo.models.base import int_at_least
+from arzoo.arguments import int_at_least
 from arzoo.models.validation import check_levels
 
 

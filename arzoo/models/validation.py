@@ -106,3 +106,86 @@ def check_condition(condition, num_classes, condition_shape):
             raise ValueError("condition contains NaN.")
         condition = tf.cast(condition, tf.float32)
     return condition
+
+
+AUDIO_CONDITION_KEYS = ("speaker", "features")
+
+
+def split_audio_condition(condition, num_speakers, local_channels, hop_length, length=None):
+    """An audio model's condition -> (speaker ids `[B]` int32 or None,
+    features `[B, F, local_channels]` float32 or None), validated (values
+    checked when running eagerly).
+
+    Args:
+      condition: None, speaker ids, features, or {"speaker": ..., "features": ...}
+        (both, for a model with both).
+      num_speakers: the model's speakers, or None.
+      local_channels: the model's feature channels, or None.
+      hop_length: samples per feature frame.
+      length: if given, the number of samples the features must cover.
+    """
+    speaker = features = None
+    if isinstance(condition, dict):
+        unknown = sorted(set(condition) - set(AUDIO_CONDITION_KEYS))
+        if unknown:
+            raise ValueError(f"Unknown condition keys {unknown}; allowed: {', '.join(AUDIO_CONDITION_KEYS)}.")
+        speaker, features = condition.get("speaker"), condition.get("features")
+    elif condition is not None:
+        if num_speakers and local_channels:
+            raise ValueError(
+                "This model takes a speaker id and local features: pass "
+                "condition={'speaker': [B] ints, 'features': [B, frames, "
+                f"{local_channels}] floats}}."
+            )
+        if num_speakers:
+            speaker = condition
+        elif local_channels:
+            features = condition
+        else:
+            raise ValueError("This model is unconditional (num_speakers=None, local_channels=None) but a condition was given.")
+    if num_speakers and speaker is None:
+        raise ValueError(f"This model is conditioned on a speaker: pass speaker ids [B] in [0, {num_speakers}).")
+    if local_channels and features is None:
+        raise ValueError(
+            f"This model is conditioned on local features: pass features [B, frames, {local_channels}] "
+            f"(one frame per hop_length={hop_length} samples)."
+        )
+    if speaker is not None:
+        if not num_speakers:
+            raise ValueError("This model has no speaker conditioning (num_speakers=None) but a speaker was given.")
+        speaker = tf.convert_to_tensor(speaker)
+        if speaker.shape.rank != 1 or not speaker.dtype.is_integer:
+            raise ValueError(
+                f"speaker must be integer ids of shape [batch]; got shape {tuple(speaker.shape)} "
+                f"and dtype {speaker.dtype.name}."
+            )
+        if tf.executing_eagerly():
+            ids = speaker.numpy()
+            if ids.size and (ids.min() < 0 or ids.max() >= num_speakers):
+                bad = ids[(ids < 0) | (ids >= num_speakers)][0]
+                raise ValueError(
+                    f"Unknown speaker id {bad}; this model knows speakers 0 ... {num_speakers - 1} "
+                    f"(num_speakers={num_speakers})."
+                )
+        speaker = tf.cast(speaker, tf.int32)
+    if features is not None:
+        if not local_channels:
+            raise ValueError("This model has no local conditioning (local_channels=None) but features were given.")
+        features = tf.convert_to_tensor(features)
+        if features.shape.rank != 3 or features.shape[-1] != local_channels:
+            raise ValueError(
+                f"features must have shape [batch, frames, {local_channels}]; got {tuple(features.shape)}."
+            )
+        if not features.dtype.is_floating:
+            raise ValueError(f"features must be floats; got dtype {features.dtype.name}.")
+        if tf.executing_eagerly():
+            if not np.all(np.isfinite(features.numpy())):
+                raise ValueError("features contain NaN or infinite values.")
+            if length is not None and features.shape[1] * hop_length < length:
+                raise ValueError(
+                    f"features have {features.shape[1]} frames, which cover {features.shape[1] * hop_length} "
+                    f"samples at hop_length={hop_length}, but {length} samples were asked for; "
+                    f"give at least {-(-length // hop_length)} frames."
+                )
+        features = tf.cast(features, tf.float32)
+    return speaker, features

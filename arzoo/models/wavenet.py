@@ -13,15 +13,15 @@ from arzoo.likelihoods import (
     mu_law_decode,
     mu_law_encode,
 )
-from arzoo.models.base import AutoregressiveModel, int_at_least
+from arzoo.arguments import int_at_least, one_of, optional_int_at_least
+from arzoo.models.base import AutoregressiveModel
 from arzoo.models.registry import register_model
 from arzoo.models.sequence import SequenceEvents
-from arzoo.models.validation import check_rows
+from arzoo.models.validation import check_rows, split_audio_condition
 
 UPSAMPLINGS = ("repeat", "transposed")
 COMPANDINGS = ("mu_law", "linear")
 INPUT_ENCODINGS = ("one_hot", "scalar")
-CONDITION_KEYS = ("speaker", "features")
 
 
 @register_model("wavenet")
@@ -134,25 +134,19 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         self.gate_channels = int_at_least("gate_channels", gate_channels, 1)
         self.skip_channels = int_at_least("skip_channels", skip_channels, 1)
         self.output_channels = int_at_least("output_channels", output_channels, 1)
-        self.num_speakers = None if num_speakers is None else int_at_least("num_speakers", num_speakers, 1)
+        self.num_speakers = optional_int_at_least("num_speakers", num_speakers, 1)
         self.speaker_embedding_size = int_at_least("speaker_embedding_size", speaker_embedding_size, 1)
-        self.local_channels = None if local_channels is None else int_at_least("local_channels", local_channels, 1)
+        self.local_channels = optional_int_at_least("local_channels", local_channels, 1)
         self.hop_length = int_at_least("hop_length", hop_length, 1)
-        if upsampling not in UPSAMPLINGS:
-            raise ValueError(f"upsampling={upsampling!r}; allowed: {', '.join(UPSAMPLINGS)}.")
-        self.upsampling = upsampling
+        self.upsampling = one_of("upsampling", upsampling, UPSAMPLINGS)
         self.sample_rate = int_at_least("sample_rate", sample_rate, 1)
         self.sample_length = int_at_least("sample_length", sample_length, 1)
         if input_encoding is None:
             input_encoding = "one_hot" if self.num_levels <= 256 else "scalar"
-        if input_encoding not in INPUT_ENCODINGS:
-            raise ValueError(f"input_encoding={input_encoding!r}; allowed: {', '.join(INPUT_ENCODINGS)}.")
-        self.input_encoding = input_encoding
+        self.input_encoding = one_of("input_encoding", input_encoding, INPUT_ENCODINGS)
         if companding is None:
             companding = "mu_law" if self.num_levels <= 256 else "linear"
-        if companding not in COMPANDINGS:
-            raise ValueError(f"companding={companding!r}; allowed: {', '.join(COMPANDINGS)}.")
-        self.companding = companding
+        self.companding = one_of("companding", companding, COMPANDINGS)
         self.head = make_head(likelihood, 1, self.num_levels, self.num_mixtures)
         self.input_channels = self.num_levels if input_encoding == "one_hot" else 1
 
@@ -215,71 +209,7 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         """`condition` -> (speaker ids `[B]` int32 or None, features `[B, F, D]` or None),
         validated (values checked when running eagerly). `length`, if given,
         is the number of samples the features must cover."""
-        speaker = features = None
-        if isinstance(condition, dict):
-            unknown = sorted(set(condition) - set(CONDITION_KEYS))
-            if unknown:
-                raise ValueError(f"Unknown condition keys {unknown}; allowed: {', '.join(CONDITION_KEYS)}.")
-            speaker, features = condition.get("speaker"), condition.get("features")
-        elif condition is not None:
-            if self.num_speakers and self.local_channels:
-                raise ValueError(
-                    "This model takes a speaker id and local features: pass "
-                    "condition={'speaker': [B] ints, 'features': [B, frames, "
-                    f"{self.local_channels}] floats}}."
-                )
-            if self.num_speakers:
-                speaker = condition
-            elif self.local_channels:
-                features = condition
-            else:
-                raise ValueError("This model is unconditional (num_speakers=None, local_channels=None) but a condition was given.")
-        if self.num_speakers and speaker is None:
-            raise ValueError(f"This model is conditioned on a speaker: pass speaker ids [B] in [0, {self.num_speakers}).")
-        if self.local_channels and features is None:
-            raise ValueError(
-                f"This model is conditioned on local features: pass features [B, frames, {self.local_channels}] "
-                f"(one frame per hop_length={self.hop_length} samples)."
-            )
-        if speaker is not None:
-            if not self.num_speakers:
-                raise ValueError("This model has no speaker conditioning (num_speakers=None) but a speaker was given.")
-            speaker = tf.convert_to_tensor(speaker)
-            if speaker.shape.rank != 1 or not speaker.dtype.is_integer:
-                raise ValueError(
-                    f"speaker must be integer ids of shape [batch]; got shape {tuple(speaker.shape)} "
-                    f"and dtype {speaker.dtype.name}."
-                )
-            if tf.executing_eagerly():
-                ids = speaker.numpy()
-                if ids.size and (ids.min() < 0 or ids.max() >= self.num_speakers):
-                    bad = ids[(ids < 0) | (ids >= self.num_speakers)][0]
-                    raise ValueError(
-                        f"Unknown speaker id {bad}; this model knows speakers 0 ... {self.num_speakers - 1} "
-                        f"(num_speakers={self.num_speakers})."
-                    )
-            speaker = tf.cast(speaker, tf.int32)
-        if features is not None:
-            if not self.local_channels:
-                raise ValueError("This model has no local conditioning (local_channels=None) but features were given.")
-            features = tf.convert_to_tensor(features)
-            if features.shape.rank != 3 or features.shape[-1] != self.local_channels:
-                raise ValueError(
-                    f"features must have shape [batch, frames, {self.local_channels}]; got {tuple(features.shape)}."
-                )
-            if not features.dtype.is_floating:
-                raise ValueError(f"features must be floats; got dtype {features.dtype.name}.")
-            if tf.executing_eagerly():
-                if not np.all(np.isfinite(features.numpy())):
-                    raise ValueError("features contain NaN or infinite values.")
-                if length is not None and features.shape[1] * self.hop_length < length:
-                    raise ValueError(
-                        f"features have {features.shape[1]} frames, which cover {features.shape[1] * self.hop_length} "
-                        f"samples at hop_length={self.hop_length}, but {length} samples were asked for; "
-                        f"give at least {-(-length // self.hop_length)} frames."
-                    )
-            features = tf.cast(features, tf.float32)
-        return speaker, features
+        return split_audio_condition(condition, self.num_speakers, self.local_channels, self.hop_length, length)
 
     def check_condition(self, condition, batch=None, length=None):
         length = int(length) if isinstance(length, (int, np.integer)) else None  # else blank_events refuses it

@@ -138,3 +138,18 @@ def test_bad_layer_arguments_are_named():
         MaskedConv2D(4, 2)
     with pytest.raises(ValueError, match="mask_type must be one of"):
         MaskedConv2D(4, 3, mask_type="C")
+
+
+@pytest.mark.parametrize("layer, kwargs, name", [
+    ("WaveNetBlock", dict(residual_channels=4, gate_channels=4, skip_channels=4, dilation_rate=1.5), "dilation_rate"),
+    ("WaveNetBlock", dict(residual_channels="8", gate_channels=4, skip_channels=4, dilation_rate=1), "residual_channels"),
+    ("WaveNetBlock", dict(residual_channels=4, gate_channels=4, skip_channels=4, dilation_rate=1, kernel_size=1), "kernel_size"),
+    ("WaveNetBlock", dict(residual_channels=4, gate_channels=0, skip_channels=4, dilation_rate=1), "gate_channels"),
+    ("MaskedDense", dict(units=2.5), "units"),
+])
+def test_layers_refuse_arguments_they_would_have_rounded(layer, kwargs, name):
+    """A float or a string is an error naming the argument, never int()-ed in silence."""
+    import arzoo.layers
+
+    with pytest.raises(ValueError, match=f"{name} must be an integer"):
+        getattr(arzoo.layers, layer)(**kwargs)

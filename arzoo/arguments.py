@@ -1,0 +1,24 @@
+"""Checks of constructor and function arguments, shared by models and layers
+(no TensorFlow here): each names the argument, what was given and what is
+allowed."""
+
+import numpy as np
+
+
+def int_at_least(name, value, minimum):
+    """`value` as an int >= `minimum`, or a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {name}={value!r}.")
+    return int(value)
+
+
+def optional_int_at_least(name, value, minimum):
+    """None, or `value` as an int >= `minimum`."""
+    return None if value is None else int_at_least(name, value, minimum)
+
+
+def one_of(name, value, allowed):
+    """`value` if it is among `allowed`, else a ValueError listing them."""
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not allowed; allowed: {', '.join(map(str, allowed))}.")
+    return value
