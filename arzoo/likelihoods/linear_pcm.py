@@ -6,7 +6,6 @@ WaveNet). Levels are `num_levels` equal bins of [-1, 1]; decoding gives bin
 centres, so `linear_encode(linear_decode(q)) == q` for every level q.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from arzoo.likelihoods.mu_law import _check_levels, check_audio_range

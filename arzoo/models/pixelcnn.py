@@ -1,6 +1,5 @@
 """PixelCNN: a stack of masked convolutions (van den Oord et al. 2016a)."""
 
-import keras
 import tensorflow as tf
 
 from arzoo.layers import ConditionProjection, MaskedConv2D, caches

@@ -32,7 +32,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from arzoo.sampling.seeds import row_seeds
+from arzoo.sampling.seeds import row_seeds  # noqa: F401  (re-exported: the seeds of `sample`)
 from arzoo.serving.protocol import METADATA_SIGNATURE, SIGNATURE_DEF_FIELD, STATE_PREFIX
 
 DEFAULT_TIMEOUT_SECONDS = 120.0

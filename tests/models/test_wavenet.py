@@ -1,11 +1,8 @@
-"""The model contract for WaveNet: causality over time, normalization,
-incremental == teacher-forced, naive == cached sampling, round trips, bad input."""
+"""What is WaveNet's own (tests/models/test_contract.py runs the shared
+contract on it): the measured receptive field, the paper's stack, the
+Bernoulli head, conditioning, temperature, sampling without XLA, bad input."""
 
 import itertools
-import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -107,61 +104,19 @@ def repeat_rows(condition, n):
     return np.repeat(condition, n, axis=0)
 
 
-@pytest.mark.parametrize(
-    "variant,levels,length",
-    [("plain", 3, 5), ("speaker", 3, 4), ("local_transposed", 3, 4), ("mixture", 4, 3),
-     ("scalar_input", 3, 4)],
-)
-def test_normalization(variant, levels, length):
-    model = test_case.build_tiny("wavenet", **dict(VARIANTS[variant], num_levels=levels))
-    randomize_condition_projections(model)
-    x = all_sequences(levels, length)
-    for seed in range(2 if model.is_conditional else 1):
-        condition = repeat_rows(random_condition(model, 1, length, seed=seed), len(x))
-        total = np.exp(model.log_prob(x, condition).numpy().astype(np.float64)).sum()
-        assert abs(total - 1.0) < 1e-4, total
-
-
 def test_bernoulli_head_normalizes():
     model = test_case.build_tiny("wavenet", num_levels=2, likelihood="bernoulli")
     x = all_sequences(2, 8)
     assert abs(np.exp(model.log_prob(x).numpy().astype(np.float64)).sum() - 1.0) < 1e-4
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_step_params_match_the_network(variant):
-    model = make(variant)
-    x = random_audio(model, 2, seed=3)
-    condition = random_condition(model, 2, seed=3)
-    full = model(x, condition).numpy()
-    state = model.initial_state(2, condition)
-    previous = tf.zeros([2, 1], tf.int32)
-    total = np.zeros(2)
-    for t in range(x.shape[1]):
-        params_t, state = model.step(previous, state, condition)
-        np.testing.assert_allclose(params_t, full[:, t], rtol=1e-5, atol=1e-5, err_msg=f"step {t}")
-        previous = x[:, t : t + 1]
-        total += model.head.step_log_prob(params_t, previous).numpy()
-    np.testing.assert_allclose(total, model.log_prob(x, condition), rtol=1e-5, atol=1e-4)
-    conditionals = model.conditional_log_probs(x, condition).numpy()
-    assert conditionals.shape == x.shape
-
-
-@pytest.mark.parametrize("variant", ["plain", "speaker", "local_repeat", "both", "mixture"])
-def test_sampling(variant):
+@pytest.mark.parametrize("variant", ["plain", "both"])
+def test_sampling_without_xla_draws_the_same(variant):
+    """Without XLA the queues are written by another op: the same samples
+    (the shared contract suite checks naive == cached and the seeds)."""
     model = make(variant)
     condition = random_condition(model, 4)
     first = model.sample(4, seed=7, condition=condition).numpy()
-    assert first.dtype == np.int32 and first.shape == (4, model.sample_length)
-    assert first.min() >= 0 and first.max() < model.num_levels
-    np.testing.assert_array_equal(model.sample(4, seed=7, condition=condition), first)
-    assert not np.array_equal(model.sample(4, seed=8, condition=condition), first)
-    seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(7), 4)
-    alone = model.sample(seeds=seeds[2:], condition=rows(condition, 2))
-    np.testing.assert_array_equal(alone, first[2:])
-    naive = model.sample(4, seed=7, condition=condition, method="naive").numpy()
-    np.testing.assert_array_equal(naive, first)
-    # Without XLA the queues are written by another op: same samples.
     model.jit_sampling = False
     model._compiled.clear()
     np.testing.assert_array_equal(model.sample(4, seed=7, condition=condition), first)
@@ -207,72 +162,6 @@ def test_temperature_sharpens():
         previous = cold[:, t : t + 1]
 
 
-@pytest.mark.parametrize("variant", ["plain", "both"])
-def test_completion_continues_a_prefix(variant):
-    model = make(variant)
-    x = random_audio(model, 2, seed=5)
-    known = np.zeros_like(x)
-    known[:, :5] = 1
-    condition = random_condition(model, 2)
-    cached = model.complete(x, known, seed=3, condition=condition).numpy()
-    naive = model.complete(x, known, seed=3, condition=condition, method="naive").numpy()
-    np.testing.assert_array_equal(cached, naive)
-    np.testing.assert_array_equal(cached[:, :5], x[:, :5])
-
-
-@pytest.mark.parametrize("variant", ["both", "mixture"])
-def test_variables_tracked(variant):
-    model = make(variant)
-    x = random_audio(model, 2)
-    condition = random_condition(model, 2)
-    with tf.GradientTape() as tape:
-        loss = -tf.reduce_mean(model.log_prob(x, condition))
-    grads = tape.gradient(loss, model.trainable_variables)
-    idle = [v.path for v, g in zip(model.trainable_variables, grads) if g is None]
-    assert not idle, idle
-    used = {id(v) for v in tape.watched_variables()}
-    tracked = {id(v) for v in model.trainable_variables} | {id(v.value) for v in model.trainable_variables}
-    assert used <= tracked
-
-
-def test_config_round_trip():
-    model = make("both")
-    clone = type(model).from_config(model.get_config())
-    clone.set_weights(model.get_weights())
-    x = random_audio(model, 2)
-    condition = random_condition(model, 2)
-    np.testing.assert_allclose(clone.log_prob(x, condition), model.log_prob(x, condition), rtol=1e-6)
-
-
-LOAD_SCRIPT = """
-import json, sys
-import numpy as np
-import keras
-import arzoo
-keras.utils.set_random_seed(987)
-model = keras.models.load_model(sys.argv[1], safe_mode=True)
-data = np.load(sys.argv[2])
-condition = {k: data[k] for k in ("speaker", "features") if k in data.files} or None
-print("RESULT " + json.dumps(model.log_prob(data["x"], condition).numpy().tolist()))
-"""
-
-
-@pytest.mark.slow
-def test_keras_round_trip_in_fresh_process(tmp_path):
-    model = make("both")
-    path = str(tmp_path / "wavenet.keras")
-    model.save(path)
-    x = random_audio(model, 3)
-    condition = random_condition(model, 3)
-    np.savez(tmp_path / "inputs.npz", x=x, **condition)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    proc = subprocess.run(
-        [sys.executable, "-c", LOAD_SCRIPT, path, str(tmp_path / "inputs.npz")],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")][-1]
-    np.testing.assert_allclose(json.loads(line[7:]), model.log_prob(x, condition), rtol=1e-6, atol=1e-5)
 
 
 # ----- bad input ---------------------------------------------------------------
