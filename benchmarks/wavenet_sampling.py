@@ -12,8 +12,9 @@ does not depend on the weights. For each batch size it reports
   (2,048 samples), where one naive step costs what the usual "recompute the
   receptive field" generator costs per sample;
 * cached: `method="cached"` on the same length (the speedup is the ratio of
-  the two) and on `--seconds` of audio, in samples per second (per stream and
-  in aggregate) and as a real-time factor at the model's sample rate.
+  the two) and on `--seconds` of audio (the median of `--repeats` timings),
+  in samples per second (per stream and in aggregate) and as a real-time
+  factor at the model's sample rate.
 
 Compiled functions are warmed up on the same shapes first, so tracing and XLA
 compilation are excluded (and reported). Samples are checked equal between
@@ -66,10 +67,12 @@ def teacher_forced_check(model, samples, speakers, seed=1):
     return len(differ), (float(max(gaps)) if gaps else None)
 
 
-def run(batches, seconds, naive_max_batch, xla=True):
+def run(batches, seconds, naive_max_batch, xla=True, sampling_threads=None, repeats=3):
     config = arzoo.load_config(CONFIG)
     model = arzoo.build_model(config)
     model.jit_sampling = xla
+    if sampling_threads is not None:
+        model.sampling_threads = sampling_threads
     rate = model.sample_rate
     window = model.receptive_field
     long = int(round(seconds * rate))
@@ -94,7 +97,10 @@ def run(batches, seconds, naive_max_batch, xla=True):
             row["naive_equals_cached"] = bool(np.array_equal(naive_window, cached_window))
             row["speedup"] = row["naive_window_s"] / row["cached_window_s"]
         timed(lambda: cached(long))  # compile for this length
-        row["cached_long_s"], _ = timed(lambda: cached(long))
+        # The median of `repeats` timings: one timing of a few seconds on a
+        # shared 2-core machine moves by 10-20% from run to run.
+        row["cached_long_runs_s"] = [timed(lambda: cached(long))[0] for _ in range(repeats)]
+        row["cached_long_s"] = float(np.median(row["cached_long_runs_s"]))
         row["samples_per_s_per_stream"] = long / row["cached_long_s"]
         row["samples_per_s_aggregate"] = batch * long / row["cached_long_s"]
         row["real_time_factor_aggregate"] = row["samples_per_s_aggregate"] / rate
@@ -109,8 +115,12 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=2.0, help="cached generation length")
     parser.add_argument("--naive-max-batch", type=int, default=16)
     parser.add_argument("--no-xla", action="store_true", help="the cached loop without XLA")
+    parser.add_argument("--repeats", type=int, default=3, help="median of N timings of the long run (default 3)")
+    parser.add_argument("--sampling-threads", type=int,
+                        help="row groups sampled in parallel (default: the model's, one per core)")
     args = parser.parse_args(argv)
-    rows = run(args.batches, args.seconds, args.naive_max_batch, xla=not args.no_xla)
+    rows = run(args.batches, args.seconds, args.naive_max_batch, xla=not args.no_xla,
+               sampling_threads=args.sampling_threads, repeats=args.repeats)
     print(f"WaveNet {os.path.relpath(CONFIG, REPO)} (receptive field {rows[0]['window']} samples), "
           f"XLA {'off' if args.no_xla else 'on'}")
     print(f"{'batch':>5} {'naive s':>9} {'cached s':>9} {'speedup':>8} | {'cached ' + str(rows[0]['long']) + ' samples':>20} "
