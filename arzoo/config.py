@@ -193,6 +193,15 @@ def load_config(path, overrides=()):
         raise ConfigError(f"{path}: {err}") from None
 
 
+def resolve_config(config):
+    """A validated config with the model arguments that come from the data
+    resolved (the model class's `resolve_config`), so the run's saved config
+    rebuilds the same model without reading the data again."""
+    section = dict(config["model"])
+    resolved = get_model_class(section["family"]).resolve_config(section, config["data"])
+    return config if resolved == section else dict(config, model=resolved)
+
+
 def build_model(config):
     """Build the model of a config (the whole config or its `model` section)."""
     section = config["model"] if "model" in config and isinstance(config.get("model"), dict) else config

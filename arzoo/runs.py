@@ -6,7 +6,7 @@ import os
 import keras
 import yaml
 
-from arzoo.config import build_model, load_config, validate_config
+from arzoo.config import build_model, load_config, resolve_config, validate_config
 from arzoo.files import atomic_write_bytes
 
 CONFIG_FILENAME = "config.yaml"
@@ -53,7 +53,7 @@ def open_run(path, overrides=()):
     if path.endswith(".keras"):
         return Run(load_model(path), None, path)
     if path.endswith((".yaml", ".yml")):
-        config = load_config(path, overrides)
+        config = resolve_config(load_config(path, overrides))
         return Run(build_model(config), config, path)
     raise ValueError(
         f"Cannot open {path!r}: give a run folder, a .keras file or a config .yaml."

@@ -94,6 +94,22 @@ def _encoded_split(name, split, vocabulary, data_dir, text_folder):
     return ids
 
 
+def split_characters(name, split, *, data_dir=None, text_folder=None, separator="\n"):
+    """The distinct characters of one split (with the document `separator`),
+    sorted by code point: a vocabulary built from the training data."""
+    return _split_characters(name, split, sources.resolve_data_dir(data_dir), text_folder, separator)
+
+
+@functools.lru_cache(maxsize=8)
+def _split_characters(name, split, data_dir, text_folder, separator):
+    documents = load_text_dataset(name, split, data_dir=data_dir, text_folder=text_folder)
+    characters = set(separator)
+    for example in documents.as_numpy_iterator():
+        characters.update(example["text"].decode("utf-8", "replace"))
+    characters.discard("\ufffd")  # the unknown character (id 0), never a vocabulary entry
+    return "".join(sorted(characters))
+
+
 def text_windows(ids, length, name="text"):
     """Non-overlapping windows `{"text": [length] int32}` of an id stream."""
     if len(ids) < length:

@@ -188,6 +188,15 @@ class AutoregressiveModel(keras.Model):
         `[B, params_per_step]` of each row's step `position` `[B]`."""
         raise NotImplementedError
 
+    # ----- configuration -------------------------------------------------------
+
+    @classmethod
+    def resolve_config(cls, section, data):
+        """The model section of a run's config with the arguments that are read
+        from the data filled in (Char-RNN's `vocabulary: from_training_split`);
+        `data` is the run's `DataConfig`. Default: the section as it is."""
+        return section
+
     # ----- the incremental protocol ------------------------------------------
 
     def initial_state(self, batch_size, condition=None):

@@ -18,10 +18,21 @@ VOCABULARIES = {"printable": string.printable}
 UNKNOWN = "\ufffd"
 
 
+# The config value asking for the characters of the training split (see
+# `CharRNN.resolve_config`).
+FROM_TRAINING_SPLIT = "from_training_split"
+
+
 def resolve_vocabulary(vocabulary):
     """A vocabulary name or a string of distinct characters -> that string."""
     if isinstance(vocabulary, str) and vocabulary in VOCABULARIES:
         return VOCABULARIES[vocabulary]
+    if vocabulary == FROM_TRAINING_SPLIT:
+        raise ValueError(
+            f"vocabulary={FROM_TRAINING_SPLIT!r} is read from the training data when a run is configured "
+            "(`arzoo train`, `arzoo.config.resolve_config(config)`); a model built on its own needs "
+            "'printable' or the characters themselves."
+        )
     if not isinstance(vocabulary, str) or len(vocabulary) < 1:
         raise ValueError(
             f"vocabulary must be one of {', '.join(VOCABULARIES)} or a string of distinct "
@@ -72,7 +83,10 @@ class CharRNN(SequenceEvents, AutoregressiveModel):
 
     Args:
       vocabulary: "printable" (Python's `string.printable`, 100 characters)
-        or a string of distinct characters.
+        or a string of distinct characters. In a config, "from_training_split"
+        builds it from the characters of the data's training split (sorted by
+        code point, as Karpathy's char-rnn does; `arzoo.config.resolve_config`,
+        which `arzoo train` calls, writes the characters into the run's config).
       num_layers: stacked LSTM layers.
       units: LSTM width.
       embedding_size: None for one-hot inputs (Karpathy's), else an embedding width.
@@ -138,6 +152,17 @@ class CharRNN(SequenceEvents, AutoregressiveModel):
         self.dropouts = [keras.layers.Dropout(self.dropout, name=f"dropout{i}") for i in range(self.num_layers)]
         self.output_logits = keras.layers.Dense(self.num_levels, name="output_logits")
         self.build()
+
+    @classmethod
+    def resolve_config(cls, section, data):
+        """`vocabulary: from_training_split` -> the characters of `data`'s training split."""
+        if section.get("vocabulary") != FROM_TRAINING_SPLIT:
+            return section
+        from arzoo.data.text import split_characters
+
+        characters = split_characters(data.dataset, data.train_split, data_dir=data.data_dir,
+                                      text_folder=data.text_folder)
+        return dict(section, vocabulary=characters)
 
     # ----- text <-> ids --------------------------------------------------------
 

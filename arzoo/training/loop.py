@@ -34,7 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from arzoo.config import DataConfig, TrainingConfig, build_model, validate_config
+from arzoo.config import DataConfig, TrainingConfig, build_model, resolve_config, validate_config
 from arzoo.training import input_pipeline
 from arzoo.training.checkpoints import Checkpointer
 from arzoo.training.metrics import DatasetBitsPerDim, per_example_bits_per_dim
@@ -269,7 +269,7 @@ def train(
       FloatingPointError: the loss became NaN or infinite.
     """
     start_time = time.time()
-    config = _validated(config)
+    config = resolve_config(_validated(config))
     data, training = config["data"], config["training"]
     total_steps = training.steps if steps is None else steps
     if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 0:

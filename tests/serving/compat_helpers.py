@@ -120,17 +120,20 @@ def run_many(commands, cwd, workers=2, timeout=600):
 # ----- the model side ---------------------------------------------------------
 
 
+SEQUENCE_MODALITIES = ("audio", "text")
+
+
 def make_inputs(model, batch=3, seed=0):
     """{signature: {input name: array}} for every signature of `model`'s export."""
-    if model.modality == "audio":
-        return make_audio_inputs(model, batch, seed=seed)
+    if model.modality in SEQUENCE_MODALITIES:
+        return make_sequence_inputs(model, batch, seed=seed)
     return make_image_inputs(model, batch, seed)
 
 
 def expected_outputs(model, inputs):
     """What arzoo computes in-process for `inputs` (as from `make_inputs`)."""
-    if model.modality == "audio":
-        return expected_audio_outputs(model, inputs)
+    if model.modality in SEQUENCE_MODALITIES:
+        return expected_sequence_outputs(model, inputs)
     return expected_image_outputs(model, inputs)
 
 
@@ -253,10 +256,11 @@ def build_tiny_audio(family="wavenet", seed=0, **overrides):
     return model
 
 
-def make_audio_inputs(model, batch=3, length=AUDIO_LENGTH, seed=0, position=5):
-    """Audio levels `[B, length]`, speaker ids and features as the model takes
-    them, and a state in the middle of streaming (every row teacher-forced
-    with x for `position` steps: a WaveNet state's rows advance together)."""
+def make_sequence_inputs(model, batch=3, length=AUDIO_LENGTH, seed=0, position=5):
+    """Levels `[B, length]` (audio, text ids), the condition as the model
+    takes it (speaker ids and features; class labels), and a state in the
+    middle of streaming (every row teacher-forced with x for `position`
+    steps: a WaveNet state's rows advance together)."""
     import tensorflow as tf
 
     import arzoo
@@ -265,9 +269,11 @@ def make_audio_inputs(model, batch=3, length=AUDIO_LENGTH, seed=0, position=5):
     rng = np.random.default_rng(seed)
     x = rng.integers(0, model.num_levels, size=(batch, length)).astype(np.int32)
     cond = {}
-    if model.num_speakers:
+    if getattr(model, "num_classes", None):
+        cond["condition"] = (np.arange(batch) % model.num_classes).astype(np.int32)
+    if getattr(model, "num_speakers", None):
         cond["speaker"] = (np.arange(batch) % model.num_speakers).astype(np.int32)
-    if model.local_channels:
+    if getattr(model, "local_channels", None):
         frames = -(-length // model.hop_length)
         cond["features"] = rng.normal(size=(batch, frames, model.local_channels)).astype(np.float32)
     seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(1234 + seed), batch).numpy()
@@ -284,7 +290,7 @@ def make_audio_inputs(model, batch=3, length=AUDIO_LENGTH, seed=0, position=5):
     state = {k: np.asarray(v) for k, v in flatten_state(state).items()}
     np.testing.assert_array_equal(state["state_position"], np.full([batch], position))
     sample = {"seed": seeds, "temperature": temperature, **cond}
-    if not model.local_channels:
+    if not getattr(model, "local_channels", None):
         sample["length"] = np.full([batch], length, np.int32)
     return {
         "serving_default": {"x": x, **cond},
@@ -308,9 +314,9 @@ def decode_audio(model, levels):
     return mu_law_decode(levels, model.num_levels).numpy()
 
 
-def expected_audio_outputs(model, inputs):
+def expected_sequence_outputs(model, inputs):
     """What arzoo computes in-process (XLA-compiled sampling included) for
-    `make_audio_inputs`'s inputs."""
+    `make_sequence_inputs`'s inputs."""
     import tensorflow as tf
 
     from arzoo.sampling import step_uniforms
@@ -320,21 +326,27 @@ def expected_audio_outputs(model, inputs):
     lp = inputs["log_prob"]
     condition = model_condition(model, lp)
     batch, length = lp["x"].shape
+    audio = model.modality == "audio"
+    unit = "bits_per_sample" if audio else "bits_per_character"
     out["log_prob"] = {
         "log_prob": model.log_prob(lp["x"], condition).numpy(),
-        "bits_per_sample": model.bits_per_sample(lp["x"], condition).numpy(),
+        unit: model.bits_per_step(lp["x"], condition).numpy(),
     }
     out["serving_default"] = out["log_prob"]
+
+    def with_audio(samples):
+        return {"samples": samples, "audio": decode_audio(model, samples)} if audio else {"samples": samples}
+
     s = inputs["sample"]
     samples = model.sample(
         seeds=s["seed"], condition=condition, temperature=s["temperature"], length=length
     ).numpy()
-    out["sample"] = {"samples": samples, "audio": decode_audio(model, samples)}
+    out["sample"] = with_audio(samples)
     c = inputs["complete"]
     completed = model.complete(
         c["x"], c["known_mask"], seeds=c["seed"], condition=condition, temperature=c["temperature"]
     ).numpy()
-    out["complete"] = {"samples": completed, "audio": decode_audio(model, completed)}
+    out["complete"] = with_audio(completed)
     out["initial_state"] = {
         k: np.asarray(v) for k, v in flatten_state(model.initial_state(batch, condition)).items()
     }
@@ -347,6 +359,15 @@ def expected_audio_outputs(model, inputs):
     values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
     out["step"] = {"params": params.numpy(), "values": values.numpy()}
     out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
+    if not audio:
+        out["metadata"] = _metadata_rows(batch, {
+            "num_levels": model.num_levels,
+            "max_length": 10_000,
+            "max_batch_size": MAX_BATCH_SIZE,
+            "num_classes": model.num_classes or 0,
+        })
+        out["metadata"]["vocabulary"] = _metadata_rows(batch, {"v": [ord(c) for c in model.vocabulary]})["v"]
+        return out
     out["metadata"] = _metadata_rows(batch, {
         "num_levels": model.num_levels,
         "sample_rate": model.sample_rate,

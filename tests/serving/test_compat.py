@@ -35,11 +35,15 @@ IMAGE_KEYS = tuple(
     if test_case.supports(family, variant)
 )
 AUDIO_KEYS = tuple(f"{family}-{variant}" for family in AUDIO_FAMILIES for variant in AUDIO_VARIANTS)
-KEYS = IMAGE_KEYS + AUDIO_KEYS
+TEXT_FAMILIES = tuple(arzoo.list_models("text"))
+# Overrides of zoo_configs/tiny/<family>.yaml: unconditional, class-conditional.
+TEXT_VARIANTS = {"plain": dict(), "class": dict(num_classes=2)}
+TEXT_KEYS = tuple(f"{family}-{variant}" for family in TEXT_FAMILIES for variant in TEXT_VARIANTS)
+KEYS = IMAGE_KEYS + AUDIO_KEYS + TEXT_KEYS
 # saved_model_cli costs a Python + TF start per call (~5 s): every signature
-# of one class-conditional image export and one conditioned audio export (the
-# others run through the two loaders below).
-CLI_KEYS = (f"{FAMILIES[0]}-class", f"{AUDIO_FAMILIES[0]}-both")
+# of one class-conditional image export, one conditioned audio export and one
+# class-conditional text export (the others run through the two loaders below).
+CLI_KEYS = (f"{FAMILIES[0]}-class", f"{AUDIO_FAMILIES[0]}-both", f"{TEXT_FAMILIES[0]}-class")
 FLOAT_ATOL = 1e-5
 
 
@@ -47,6 +51,8 @@ def _build(key):
     family, variant = key.split("-")
     if family in AUDIO_FAMILIES:
         return ch.build_tiny_audio(family, **AUDIO_VARIANTS[variant])
+    if family in TEXT_FAMILIES:
+        return test_case.build_tiny(family, **TEXT_VARIANTS[variant])
     return test_case.build_tiny(family, **test_case.VARIANTS[variant])
 
 
@@ -128,13 +134,16 @@ def test_export_has_every_signature_and_no_python_ops(exports, key):
         for key_, (_, _, shape) in spec["outputs"].items():
             assert shape[0] == -1, f"{name}/{key_} output has no free batch dimension: {shape}"
     assert set(export.tensors["log_prob"]["inputs"]) == set(export.inputs["log_prob"])
-    if model.modality == "audio":
+    # The XLA-only in-place update must never be in the graph.
+    assert "XlaDynamicUpdateSlice" not in ops
+    if model.modality in ch.SEQUENCE_MODALITIES:
         # Any length: T is free in every time axis.
         assert export.tensors["log_prob"]["inputs"]["x"][2] == (-1, -1)
-        for name in ("samples", "audio"):
+        for name in ("samples", "audio") if model.modality == "audio" else ("samples",):
             assert export.tensors["sample"]["outputs"][name][2] == (-1, -1)
-        # The XLA-only in-place update must not be in the graph; the portable one is.
-        assert "XlaDynamicUpdateSlice" not in ops and "TensorStridedSliceUpdate" in ops
+    if model.modality == "audio":
+        # WaveNet's queues are written by the portable in-place update.
+        assert "TensorStridedSliceUpdate" in ops
     else:
         assert export.tensors["sample"]["outputs"]["samples"][2] == (-1, *model.image_shape)
 
@@ -197,12 +206,12 @@ def test_python_loader_streaming_step_reproduces_sample(exports, python_loader, 
     samples = outputs[key]["sample"]["samples"]
     batch = samples.shape[0]
     refused = report[key]["stream_refused_past_end"]
-    if model.modality == "audio":
+    if model.modality in ch.SEQUENCE_MODALITIES:
         num_steps = samples.shape[1]
         np.testing.assert_array_equal(stream[key]["values"], samples[..., None])
         # Past the sampled length: audio with features has no frame for it;
-        # audio without goes on (up to the export's max_length).
-        if model.local_channels:
+        # other sequences go on (up to the export's max_length).
+        if getattr(model, "local_channels", None):
             assert refused is not None and "input 'features'" in _unescape(refused), refused
         else:
             assert refused is None, refused
