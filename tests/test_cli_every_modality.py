@@ -2,7 +2,6 @@
 for audio, text and vectors (images have tests/test_cli.py), and a command
 line that parses without TensorFlow and keeps its start-up lines quiet."""
 
-import json
 import os
 import subprocess
 import sys
@@ -19,14 +18,10 @@ from tests.models.test_char_rnn import build as build_char_rnn
 from tests.models.test_rnade import build as build_rnade
 from tests.serving.compat_helpers import build_tiny_audio
 from tests.test_case import REPO
+from tests.test_cli import last_json
 
 TINY = REPO / "zoo_configs" / "tiny"
 START_UP_LINES = ("cudart_stub", "cpu_feature_guard", "absl::InitializeLog", "oneDNN")
-
-
-def last_json(text):
-    start = text.rindex("\n{") + 1 if "\n{" in text else text.index("{")
-    return json.loads(text[start:])
 
 
 def arzoo_command(*args, timeout=300):

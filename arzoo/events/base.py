@@ -146,8 +146,9 @@ class EventSpace:
         return []
 
     def serving_condition(self, inputs):
-        """The model's condition from a request's inputs (by name)."""
-        return None
+        """The model's condition from a request's inputs (by name): its
+        `condition` input, None when it has none."""
+        return inputs.get("condition")
 
     def serving_condition_checks(self, module, inputs, length=None):
         """In-graph checks of the conditioning inputs; `length` (a scalar

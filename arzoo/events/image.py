@@ -230,9 +230,6 @@ class ImageSpace(EventSpace):
             return [tf.TensorSpec([None, *model.condition_shape], tf.float32, name="condition")]
         return []
 
-    def serving_condition(self, inputs):
-        return inputs.get("condition")
-
     def serving_condition_checks(self, module, inputs, length=None):
         import tensorflow as tf
 

@@ -180,9 +180,6 @@ class TextSpace(EventSpace):
 
         return [tf.TensorSpec([None], tf.int32, name="condition")] if self.model.num_classes else []
 
-    def serving_condition(self, inputs):
-        return inputs.get("condition")
-
     def serving_condition_checks(self, module, inputs, length=None):
         condition = inputs.get("condition")
         if condition is None:
