@@ -60,12 +60,12 @@ class DiscretizedLogisticMixture(LikelihoodHead):
 
     Each channel value `v` in `[0, L)` is mapped to the centre
     `x(v) = 2 v / (L - 1) - 1` of a bin of half-width `1 / (L - 1)` in
-    `[-1, 1]`. With `K` components and `C` channels, a pixel has
+    `[-1, 1]`; the edge between levels `v - 1` and `v` is
+    `e(v) = (2 v - L) / (L - 1)`, computed once for both. With `K` components and `C` channels, a pixel has
 
     ```none
     p(v_0, ..., v_{C-1}) = sum_k pi_k prod_c P_k,c(v_c | v_<c),
-    P_k,c(v | v_<c) = F((x(v) + 1/(L-1) - m_k,c) / s_k,c)
-                    - F((x(v) - 1/(L-1) - m_k,c) / s_k,c),
+    P_k,c(v | v_<c) = F((e(v + 1) - m_k,c) / s_k,c) - F((e(v) - m_k,c) / s_k,c),
     m_k,c = mu_k,c + sum_{c' < c} alpha_k,(c',c) x(v_c'),
     ```
 
@@ -181,16 +181,26 @@ class DiscretizedLogisticMixture(LikelihoodHead):
         """Bin centre `2 v / (L - 1) - 1` in the network's scaled space [-1, 1]."""
         return 2.0 * tf.cast(levels, dtype) / (self.num_levels - 1) - 1.0
 
+    def bin_edge(self, index, dtype=tf.float32):
+        """The edge `(2 j - L) / (L - 1)` between levels j - 1 and j.
+
+        Both neighbours of an edge read it from this one expression: taken
+        as centre + half-width on one side and centre - half-width on the
+        other, the two roundings differ, and at a log-scale of -7 the
+        difference is multiplied by 1 / s ~ 1100, so the masses of the two
+        bins no longer sum to their union's (off by 1e-5 in float32).
+        """
+        index = tf.cast(index, dtype)
+        return (2.0 * index - self.num_levels) / (self.num_levels - 1)
+
     def _bin_log_mass(self, levels, means, log_scales):
         """log of the logistic mass in each level's bin, edge bins extended to +-inf."""
-        half_width = 1.0 / (self.num_levels - 1)
-        centre = self.level_centre(levels, means.dtype)
         inv_scale = tf.exp(-log_scales)
-        upper = inv_scale * (centre + half_width - means)
-        lower = inv_scale * (centre - half_width - means)
+        upper = inv_scale * (self.bin_edge(levels + 1, means.dtype) - means)
+        lower = inv_scale * (self.bin_edge(levels, means.dtype) - means)
         log_cdf_upper = -tf.nn.softplus(-upper)
         log_survival_lower = -tf.nn.softplus(lower)
-        log_width_over_scale = math.log(2.0 * half_width) - log_scales
+        log_width_over_scale = math.log(2.0 / (self.num_levels - 1)) - log_scales
         log_middle = (
             log_cdf_upper
             + log_survival_lower
@@ -214,15 +224,19 @@ class DiscretizedLogisticMixture(LikelihoodHead):
         return tf.nn.log_softmax(logits, axis=-1), log_probs
 
     def conditional_log_probs(self, params, x):
+        """log p(x_c | x_<c): the mixture of the components' channel-c bin
+        masses weighted by each component's posterior given x_<c,
+
+        p(x_c | x_<c) = sum_k w_k(x_<c) P_k,c(x_c | x_<c),
+        w_k(x_<c) = softmax_k(log pi_k + sum_{c' < c} log P_k,c'),
+
+        so each conditional is a normalised mixture of normalised bins (a
+        difference log p(x_<=c) - log p(x_<c) would cancel in float32).
+        """
         log_weights, log_probs = self._component_log_probs(params, x)
-        # log p(x_<=c) for every c, then difference with log p(x_<c).
-        log_prefix = tf.reduce_logsumexp(
-            log_weights[..., None] + tf.math.cumsum(log_probs, axis=-1), axis=-2
-        )
-        log_before = tf.concat(
-            [tf.zeros_like(log_prefix[..., :1]), log_prefix[..., :-1]], axis=-1
-        )
-        return log_prefix - log_before
+        before = tf.math.cumsum(log_probs, axis=-1, exclusive=True)  # [..., K, C]
+        log_posterior = tf.nn.log_softmax(log_weights[..., None] + before, axis=-2)
+        return tf.reduce_logsumexp(log_posterior + log_probs, axis=-2)
 
     def joint_log_prob(self, params, x):
         """log p(x) of whole pixels: `[..., P]`, `[..., C]` -> `[...]` (broadcasting)."""

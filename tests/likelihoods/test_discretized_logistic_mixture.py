@@ -302,3 +302,79 @@ def test_distribution_log_prob_and_sample():
 def test_invalid_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         DiscretizedLogisticMixture(**kwargs)
+
+
+# ------------------------------------------- exact normalization in float32
+
+
+def floor_scale_params(rng, head, rows, offset):
+    """Log-scales at the floor (-7) and means on a bin edge (`offset` 0) or
+    `offset` bin widths from one: the extremes a trained network reaches."""
+    k, c, n = head.num_mixtures, head.num_channels, head.num_coefficients
+    L = head.num_levels
+    edges = (2.0 * rng.integers(1, L, [rows, k * c]) - L) / (L - 1)
+    means = edges + offset * 2.0 / (L - 1)
+    logits = rng.normal(0.0, 1.0, [rows, k])
+    log_scales = np.full([rows, k * c], -7.0)
+    coefficients = rng.normal(0.0, 1.0, [rows, k * n])
+    return np.concatenate([logits, means, log_scales, coefficients], axis=1).astype(np.float32)
+
+
+EXTREMES = {
+    "random": lambda rng, head: random_params(rng, head, 8, extreme=False),
+    "random_extreme": lambda rng, head: random_params(rng, head, 8, extreme=True),
+    "floor_on_edge": lambda rng, head: floor_scale_params(rng, head, 8, 0.0),
+    "floor_near_edge": lambda rng, head: floor_scale_params(rng, head, 8, 1e-4),
+}
+
+
+def test_issue_example_sums_to_one_at_the_floor():
+    # [logit 0, mu 0, log s -7] at L = 16: mu is the edge between levels 7 and 8.
+    head = DiscretizedLogisticMixture(1, num_levels=16, num_mixtures=1)
+    params = tf.constant([[0.0, 0.0, -7.0]])
+    levels = np.arange(16)[:, None, None]
+    probs = np.exp(head.conditional_log_probs(np.broadcast_to(params, [16, 1, 3]), levels).numpy())
+    np.testing.assert_allclose(probs[7:9, 0, 0], [0.5, 0.5], atol=1e-7)
+    assert abs(probs.astype(np.float64).sum() - 1.0) < 1e-6
+
+
+@pytest.mark.parametrize("num_levels", [16, 256])
+@pytest.mark.parametrize("case", sorted(EXTREMES))
+def test_sub_pixel_sums_to_one_in_float32(num_levels, case):
+    rng = np.random.default_rng(num_levels)
+    head = DiscretizedLogisticMixture(1, num_levels, num_mixtures=3)
+    params = EXTREMES[case](rng, head)
+    levels = np.broadcast_to(np.arange(num_levels)[:, None, None], [num_levels, len(params), 1])
+    probs = np.exp(head.conditional_log_probs(params[None], levels).numpy().astype(np.float64))
+    np.testing.assert_allclose(probs.sum(axis=0)[:, 0], 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", sorted(EXTREMES))
+def test_rgb_pixel_and_its_conditionals_sum_to_one_in_float32(case):
+    L, C = 16, 3
+    rng = np.random.default_rng(3)
+    head = DiscretizedLogisticMixture(C, L, num_mixtures=3)
+    params = EXTREMES[case](rng, head)  # [8, P]
+    pixels = all_pixels(C, L)  # [L^3, C], channel 0 varies slowest
+    x = np.broadcast_to(pixels[:, None, :], [len(pixels), len(params), C])
+    joint = np.exp(head.step_log_prob(params[None], x).numpy().astype(np.float64))
+    np.testing.assert_allclose(joint.sum(axis=0), 1.0, atol=1e-6)
+    conditional = np.exp(head.conditional_log_probs(params[None], x).numpy().astype(np.float64))
+    for c in range(C):
+        sums = conditional[..., c].reshape([L] * C + [len(params)]).sum(axis=c)
+        np.testing.assert_allclose(sums, 1.0, atol=1e-6, err_msg=f"channel {c}")
+
+
+@pytest.mark.parametrize("case", ["floor_on_edge", "floor_near_edge"])
+def test_floor_scales_match_float64_reference(case):
+    L, C = 16, 3
+    rng = np.random.default_rng(8)
+    head = DiscretizedLogisticMixture(C, L, num_mixtures=3)
+    params = EXTREMES[case](rng, head)
+    x = points_near_a_mode(rng, head, params)
+    conditional = head.conditional_log_probs(params, x).numpy()
+    prefix = np.array([reference_prefix_probs(p, v, C, L, 3) for p, v in zip(params, x)])
+    representable = np.all(prefix > 1e-250, axis=1)
+    assert representable.sum() >= 4
+    expected = np.diff(np.log(prefix[representable]), axis=1, prepend=0.0)
+    np.testing.assert_allclose(conditional[representable], expected, rtol=1e-5, atol=1e-5)
