@@ -47,6 +47,10 @@ def tiny_config(family):
 def build_tiny(family, seed=0, **overrides):
     keras.utils.set_random_seed(seed)
     section = dict(tiny_config(family)["model"])
+    if "num_mixtures" in overrides and "num_logistic_mix" in section:
+        # PixelCNN++ takes tfp's name for the mixture's components.
+        overrides = dict(overrides, num_logistic_mix=overrides["num_mixtures"])
+        del overrides["num_mixtures"]
     section.update(overrides)
     return arzoo.build_model(section)
 

@@ -5,10 +5,15 @@ from arzoo.layers.channel_groups import channel_group_mask
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.gated_activation import GatedActivation
 from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
+from arzoo.layers.gated_resnet import GatedResNet, concat_elu
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
 from arzoo.layers.masked_dense import MaskedDense, degree_mask
 from arzoo.layers.nade_layer import NADEInput, NADEOutput
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
+from arzoo.layers.shifted_conv2d_transpose import (
+    DownRightShiftedConv2DTranspose,
+    DownShiftedConv2DTranspose,
+)
 from arzoo.layers.shifts import down_shift, right_shift
 from arzoo.layers.wavenet_block import WaveNetBlock
 
@@ -16,14 +21,18 @@ __all__ = [
     "CausalConv1D",
     "ConditionProjection",
     "DownRightShiftedConv2D",
+    "DownRightShiftedConv2DTranspose",
     "DownShiftedConv2D",
+    "DownShiftedConv2DTranspose",
     "GatedActivation",
     "GatedPixelCNNBlock",
+    "GatedResNet",
     "MaskedConv2D",
     "MaskedDense",
     "NADEInput",
     "NADEOutput",
     "channel_group_mask",
+    "concat_elu",
     "degree_mask",
     "down_shift",
     "pixelcnn_kernel_mask",

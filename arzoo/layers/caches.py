@@ -83,3 +83,25 @@ def write_at(buffer, index, value, in_place=False):
         input=buffer, begin=begin, end=end, strides=tf.constant([1, 1, 1]), value=value
     )
     return tf.ensure_shape(updated, buffer.shape)
+
+
+def write_block(buffer, value, row, col, in_place=False):
+    """`buffer` `[B, H, W, C]` with `value` `[B, h, w, C]` written at (row, col)
+    (scalars), in place under XLA as `write_at` explains."""
+    value = tf.cast(value, buffer.dtype)
+    zero = tf.constant(0, tf.int32)
+    begin = tf.stack([zero, tf.cast(row, tf.int32), tf.cast(col, tf.int32), zero])
+    if in_place:
+        from tensorflow.compiler.tf2xla.python import xla  # no public API for this op
+
+        return xla.dynamic_update_slice(buffer, value, begin)
+    end = begin + tf.stack([tf.shape(buffer)[0], value.shape[1], value.shape[2], tf.shape(buffer)[3]])
+    updated = tf.raw_ops.TensorStridedSliceUpdate(
+        input=buffer, begin=begin, end=end, strides=tf.constant([1, 1, 1, 1]), value=value
+    )
+    return tf.ensure_shape(updated, buffer.shape)
+
+
+def read_block(buffer, row, col, height, width):
+    """The `[B, height, width, C]` block of `buffer` at (row, col) (scalars)."""
+    return window(window(buffer, row, height, axis=1), col, width, axis=2)

@@ -15,6 +15,13 @@ from arzoo.arguments import int_at_least
 from arzoo.layers.channel_groups import channel_group_mask, check_mask_type
 
 
+def _shifted_output_shape(input_shape, strides, filters):
+    """Padded to keep every position, so a stride s gives ceil(size / s)."""
+    batch, height, width = tuple(input_shape)[:3]
+    size = lambda n, s: None if n is None else -(-int(n) // s)  # noqa: E731
+    return (batch, size(height, strides[0]), size(width, strides[1]), filters)
+
+
 def _pop_valid_padding(kwargs, name):
     padding = kwargs.pop("padding", "valid")
     if padding != "valid":
@@ -25,7 +32,9 @@ def _pop_valid_padding(kwargs, name):
 class DownShiftedConv2D(keras.layers.Conv2D):
     """Output row r reads input rows r-kh+1..r and columns c-(kw-1)/2..c+(kw-1)/2.
 
-    Used by the vertical stack of Gated PixelCNN, which sees whole rows above.
+    Used by the vertical stack of Gated PixelCNN, which sees whole rows above,
+    and by PixelCNN++'s down stream; with `strides=2` (PixelCNN++'s way down
+    a resolution) output row i reads input rows 2i-kh+1..2i.
 
     Args:
       filters: output channels.
@@ -58,7 +67,7 @@ class DownShiftedConv2D(keras.layers.Conv2D):
         return super().call(window)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.filters,)
+        return _shifted_output_shape(input_shape, self.strides, self.filters)
 
 
 @keras.saving.register_keras_serializable(package="arzoo")
@@ -70,7 +79,9 @@ class DownRightShiftedConv2D(keras.layers.Conv2D):
     which must not see the value being predicted), mask "B" groups <= g. With
     `mask_type=None` that tap is open, for inputs already causal at (r, c).
 
-    Used by the horizontal stack of Gated PixelCNN (a 1 x kw kernel).
+    Used by the horizontal stack of Gated PixelCNN (a 1 x kw kernel) and by
+    PixelCNN++'s down-right stream (2 x 2; `strides=2` on the way down a
+    resolution: output (i, j) reads rows 2i-kh+1..2i, columns 2j-kw+1..2j).
 
     Args:
       filters: output channels.
@@ -118,7 +129,7 @@ class DownRightShiftedConv2D(keras.layers.Conv2D):
         return super().call(window)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.filters,)
+        return _shifted_output_shape(input_shape, self.strides, self.filters)
 
     def get_config(self):
         config = super().get_config()

@@ -11,6 +11,7 @@ from arzoo.models.made import MADE
 from arzoo.models.nade import NADE
 from arzoo.models.ordered import OrderedDensityModel
 from arzoo.models.pixelcnn import PixelCNN
+from arzoo.models.pixelcnn_pp import PixelCNNPlusPlus
 from arzoo.models.rnade import RNADE
 from arzoo.models.registry import get_model_class, list_models, register_model
 from arzoo.models.wavenet import WaveNet
@@ -27,6 +28,7 @@ __all__ = [
     "NADE",
     "OrderedDensityModel",
     "PixelCNN",
+    "PixelCNNPlusPlus",
     "RNADE",
     "WaveNet",
     "get_model_class",

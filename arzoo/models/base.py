@@ -240,12 +240,13 @@ class AutoregressiveModel(keras.Model):
 
     steps_per_row = None
 
-    def row_state(self, state, row, context):
+    def row_state(self, state, row, context, in_place=False):
         """The `ROW_KEYS` entries (and reset per-row entries) for block `row`,
-        from a state whose canvas holds every earlier value."""
+        from a state whose canvas holds every earlier value (`in_place` as
+        for `prepared_step`)."""
         raise NotImplementedError(f"{type(self).__name__} has no row protocol (ROW_KEYS is empty).")
 
-    def pixel_step(self, state, context):
+    def pixel_step(self, state, context, in_place=False):
         """`prepared_step` without the row update (`ROW_KEYS` are current)."""
         raise NotImplementedError(f"{type(self).__name__} has no row protocol (ROW_KEYS is empty).")
 

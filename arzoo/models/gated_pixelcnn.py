@@ -167,7 +167,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
     # State that `row_state` recomputes when a row starts and no step changes.
     ROW_KEYS = ("vertical_rows", "input_link_row", "link_rows")
 
-    def row_state(self, state, row, condition):
+    def row_state(self, state, row, condition, in_place=False):
         """Everything the horizontal stack reads from the vertical one at `row`
         (`state["canvas"]` holds every row above; `condition` is encoded), and
         the horizontal buffers emptied for the new row."""
@@ -194,7 +194,7 @@ class GatedPixelCNN(AutoregressiveImageModel):
             "horizontal_pixels": [tf.zeros_like(p) for p in state["horizontal_pixels"]],
         }
 
-    def pixel_step(self, state, condition):
+    def pixel_step(self, state, condition, in_place=False):
         """The parameters of the step at `state["position"]` from a state whose
         canvas holds every earlier value and whose row keys are current."""
         position, canvas = state["position"], state["canvas"]

@@ -108,13 +108,13 @@ def row_wise_sample(model, uniforms, temperature, condition, known, known_mask, 
     def row_body(row, previous, state, drawn):
         canvas = model.write_step(state["canvas"], state["position"] - 1, previous)
         state = dict(state, canvas=canvas)
-        rows = model.row_state(state, row, context)
+        rows = model.row_state(state, row, context, in_place=in_place)
         constants = {key: rows[key] for key in model.ROW_KEYS}
         fresh = dict(state, **{key: value for key, value in rows.items() if key not in constants})
 
         def pixel_body(t, previous, inner, drawn):
             inner = dict(inner, canvas=model.write_step(inner["canvas"], inner["position"] - 1, previous))
-            params_t, new_state = model.pixel_step(dict(inner, **constants), context)
+            params_t, new_state = model.pixel_step(dict(inner, **constants), context, in_place=in_place)
             values = _draw(
                 model, params_t, uniforms[:, t], temperature, known_steps[:, t], known_flags[:, t]
             )

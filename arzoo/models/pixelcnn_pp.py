@@ -1,0 +1,501 @@
+"""PixelCNN++ (Salimans, Karpathy, Chen, Kingma 2017)."""
+
+import collections
+
+import keras
+import tensorflow as tf
+
+from arzoo.arguments import int_at_least
+from arzoo.layers import (
+    DownRightShiftedConv2D,
+    DownRightShiftedConv2DTranspose,
+    DownShiftedConv2D,
+    DownShiftedConv2DTranspose,
+    GatedResNet,
+    MaskedConv2D,
+    caches,
+    down_shift,
+    right_shift,
+)
+from arzoo.models.image import AutoregressiveImageModel
+from arzoo.models.registry import register_model
+
+# One operation of the network: `kind` ("input", "resnet", "downsample",
+# "upsample") on `stream` ("down" / "down_right") at resolution `level`,
+# reading the maps named `inputs` (a resnet: x, then its shortcuts) and
+# writing the map `output` (a resnet also writes `output + "_hidden"`).
+Operation = collections.namedtuple("Operation", "kind stream level layer inputs output")
+
+
+@register_model("pixelcnn_pp")
+class PixelCNNPlusPlus(AutoregressiveImageModel):
+    r"""PixelCNN++: two shifted streams, gated ResNet blocks over three
+    resolutions, a discretized logistic mixture per pixel.
+
+    p(x | h) = prod_i p(x_i | x_<i, h) over pixels in raster order; with the
+    logistic mixture head (the default) one step draws a whole pixel, its
+    channels coupled inside the head (R, then G given R, then B given both);
+    with a categorical or Bernoulli head on colour images one step draws one
+    sub-pixel, and a small output network over the pixel's earlier channels
+    (masked 1x1 layers) gives R -> G -> B.
+
+    The network (figure 2 of [1]): a down stream that sees whole rows above
+    (down-shifted convolutions) and a down-right stream that sees rows above
+    and the pixels to the left (down-right-shifted convolutions), both built
+    by padding and 'valid' convolutions, so no weight is masked. On the way
+    down each of `num_hierarchies` resolutions has `num_resnet` gated blocks
+    per stream, with stride-2 shifted convolutions between resolutions; on
+    the way up transposed convolutions return to full resolution, each block
+    reading its partner from the way down (the paper's shortcuts), the
+    down-right blocks also reading the down stream. A block is
+    x + a * sigmoid(b), [a, b] = conv(dropout(concat_elu(conv(concat_elu(x))
+    + nin(shortcut)))) + V h. The network input has a channel of ones, so the
+    zero padding of the border is told apart from grey (as in
+    openai/pixel-cnn).
+
+    Sampling: cached sampling keeps every layer's map and computes, when a
+    row starts, the down stream's row at every resolution whose row is then
+    complete, and at each pixel the down-right stream's position at every
+    resolution whose pixel is then complete (Ramachandran et al. 2017 [2]):
+    about one teacher-forced pass of work for a whole image, instead of one
+    pass per pixel.
+
+    Args:
+      image_shape, num_levels, likelihood, num_classes, condition_shape: see
+        `AutoregressiveImageModel`. Each resolution halves the last one's
+        height and width (rounding up; transposed convolutions crop back).
+      num_logistic_mix: mixture components of the logistic mixture head.
+      num_resnet: gated blocks per stream and resolution on the way down
+        (the way up has one more at every resolution but the lowest).
+      num_hierarchies: resolutions (3 in the paper).
+      num_filters: channels of both streams.
+      receptive_field_dims: (rows, cols) a stride-1 layer sees above and
+        around a pixel, the current row included: the down stream's kernels
+        are (rows - 1) x cols, the down-right stream's 2 x (cols // 2 + 1).
+        cols odd and >= 3; (3, 3) in the paper.
+      dropout_p: dropout on every block's hidden features while training.
+
+    The names of the last six follow `tfp.distributions.PixelCNN`, which is
+    the same model; see benchmarks/pixelcnn_pp_vs_tfp.py for what differs.
+
+    Example:
+    >>> model = PixelCNNPlusPlus(image_shape=(8, 8, 3), num_resnet=1,
+    ...                          num_hierarchies=2, num_filters=16)
+    >>> x = np.zeros((2, 8, 8, 3), "int32")
+    >>> model.log_prob(x).shape
+    TensorShape([2])
+
+    References:
+      [1] Salimans, Karpathy, Chen, Kingma (2017). PixelCNN++: Improving the
+          PixelCNN with Discretized Logistic Mixture Likelihood and Other
+          Modifications. ICLR. arXiv:1701.05517.
+      [2] Ramachandran, Paine, Khorrami, Babaeizadeh, Chang, Zhang,
+          Hasegawa-Johnson, Campbell, Huang (2017). Fast Generation for
+          Convolutional Autoregressive Models. arXiv:1704.06001.
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        num_levels=256,
+        likelihood="logistic_mixture",
+        num_logistic_mix=5,
+        num_classes=None,
+        condition_shape=None,
+        num_resnet=5,
+        num_hierarchies=3,
+        num_filters=160,
+        receptive_field_dims=(3, 3),
+        dropout_p=0.5,
+        **kwargs,
+    ):
+        super().__init__(
+            image_shape,
+            num_levels=num_levels,
+            likelihood=likelihood,
+            num_mixtures=int_at_least("num_logistic_mix", num_logistic_mix, 1),
+            num_classes=num_classes,
+            condition_shape=condition_shape,
+            **kwargs,
+        )
+        self.num_resnet = int_at_least("num_resnet", num_resnet, 1)
+        self.num_hierarchies = int_at_least("num_hierarchies", num_hierarchies, 1)
+        self.num_filters = int_at_least("num_filters", num_filters, 1)
+        if len(receptive_field_dims) != 2:
+            raise ValueError(
+                f"receptive_field_dims must be [rows, cols], got {list(receptive_field_dims)}."
+            )
+        rows, cols = (int_at_least("receptive_field_dims entries", d, 2) for d in receptive_field_dims)
+        if cols % 2 == 0 or cols < 3:
+            raise ValueError(
+                f"receptive_field_dims cols must be odd and >= 3 (a window centred on the "
+                f"pixel), got receptive_field_dims={list(receptive_field_dims)}."
+            )
+        self.receptive_field_dims = (rows, cols)
+        self.dropout_p = float(dropout_p)
+        if not 0.0 <= self.dropout_p < 1.0:
+            raise ValueError(f"dropout_p must be in [0, 1), got dropout_p={dropout_p!r}.")
+        height, width, _ = self.image_shape
+        # Each resolution halves the last one's, rounding up.
+        sizes = [(height, width)]
+        for _ in range(self.num_hierarchies - 1):
+            sizes.append(tuple(-(-n // 2) for n in sizes[-1]))
+        self.level_sizes = tuple(sizes)
+        if self.condition_shape is not None and len(self.condition_shape) == 3:
+            if tuple(self.condition_shape[:2]) != (height, width):
+                raise ValueError(
+                    f"A spatial condition must have the image's height and width "
+                    f"{[height, width]}; got condition_shape={list(self.condition_shape)}."
+                )
+        self.check_channel_groups(num_filters=self.num_filters)
+        self._build_layers()
+        self.build()
+
+    # ----- the network, as a plan of operations --------------------------------
+
+    def _build_layers(self):
+        rows, cols = self.receptive_field_dims
+        f = self.num_filters
+        down_kernel = (rows - 1, cols)
+        conditional = self.is_conditional
+        self.down_input = DownShiftedConv2D(f, down_kernel, name="down_input")
+        self.down_right_input_above = DownShiftedConv2D(f, (1, cols), name="down_right_input_above")
+        self.down_right_input_left = DownRightShiftedConv2D(
+            f, (2, cols // 2), use_bias=False, name="down_right_input_left"
+        )
+        self.network_layers = []
+        plan = []
+        names = iter(range(1, 1 << 30))
+
+        def add(kind, stream, level, layer, inputs):
+            output = f"{stream}{next(names)}"
+            if layer is not None:
+                self.network_layers.append(layer)
+            plan.append(Operation(kind, stream, level, layer, tuple(inputs), output))
+            return output
+
+        def resnet(stream, level, inputs):
+            layer = GatedResNet(
+                f, stream, down_kernel, self.dropout_p, shortcut=len(inputs) > 1,
+                conditional=conditional, name=f"{stream}_resnet{len(self.network_layers)}",
+            )
+            return add("resnet", stream, level, layer, inputs)
+
+        stacks = {
+            "down": [add("input", "down", 0, None, [])],
+            "down_right": [add("input", "down_right", 0, None, [])],
+        }
+        for level in range(self.num_hierarchies):
+            if level > 0:
+                stacks["down"].append(add(
+                    "downsample", "down", level,
+                    DownShiftedConv2D(f, down_kernel, strides=2, name=f"down_downsample{level}"),
+                    [stacks["down"][-1]],
+                ))
+                stacks["down_right"].append(add(
+                    "downsample", "down_right", level,
+                    DownRightShiftedConv2D(f, (2, cols // 2 + 1), strides=2, name=f"down_right_downsample{level}"),
+                    [stacks["down_right"][-1]],
+                ))
+            for _ in range(self.num_resnet):
+                down = resnet("down", level, [stacks["down"][-1]])
+                stacks["down"].append(down)
+                stacks["down_right"].append(resnet("down_right", level, [stacks["down_right"][-1], down]))
+        down, down_right = stacks["down"].pop(), stacks["down_right"].pop()
+        for level in reversed(range(self.num_hierarchies)):
+            if level < self.num_hierarchies - 1:
+                down = add("upsample", "down", level,
+                           DownShiftedConv2DTranspose(f, (2, cols), name=f"down_upsample{level}"), [down])
+                down_right = add("upsample", "down_right", level,
+                                 DownRightShiftedConv2DTranspose(f, (2, 2), name=f"down_right_upsample{level}"),
+                                 [down_right])
+            for _ in range(self.num_resnet + (level < self.num_hierarchies - 1)):
+                down = resnet("down", level, [down, stacks["down"].pop()])
+                down_right = resnet("down_right", level, [down_right, down, stacks["down_right"].pop()])
+        assert not stacks["down"] and not stacks["down_right"]
+        # Untracked: the layers are tracked once, in `network_layers`.
+        object.__setattr__(self, "plan", tuple(plan))
+        self.output_map = down_right
+        groups = self.num_channel_groups
+        if groups == 1:
+            self.output_params = keras.layers.Dense(self.head.params_per_pixel, name="output_params")
+        else:
+            # R -> G -> B inside a pixel for the channel-independent heads: the
+            # pixel's earlier channels enter through mask-A 1x1 weights.
+            self.output_hidden = keras.layers.Dense(f, name="output_hidden")
+            self.output_channels = MaskedConv2D(f, 1, "A", groups, name="output_channels")
+            self.output_params = MaskedConv2D(self.head.params_per_pixel, 1, "B", groups, name="output_params")
+
+    def _network_input(self, inputs):
+        """Scaled levels plus a channel of ones (the border's zeros differ from grey)."""
+        return tf.concat([inputs, tf.ones_like(inputs[..., :1])], axis=-1)
+
+    def _head_params(self, features, pixels):
+        """Parameters from elu(final down-right features) and, for the
+        channel-independent heads on colour images, the pixels themselves."""
+        if self.num_channel_groups == 1:
+            return self.output_params(features)
+        hidden = tf.nn.elu(self.output_hidden(features) + self.output_channels(pixels))
+        return self.output_params(hidden)
+
+    def _level_conditions(self, condition):
+        """The encoded condition each resolution reads: a vector everywhere, a
+        spatial map averaged down to the resolution."""
+        if condition is None or condition.shape.rank == 2:
+            return [condition] * self.num_hierarchies
+        return [
+            condition if level == 0 else tf.nn.avg_pool2d(condition, 2**level, 2**level, "SAME")
+            for level in range(self.num_hierarchies)
+        ]
+
+    def network(self, inputs, condition, training=False):
+        x = self._network_input(inputs)
+        conditions = self._level_conditions(condition)
+        maps = {}
+        for op in self.plan:
+            if op.kind == "input":
+                maps[op.output] = self._input_layer(op.stream, x)
+            elif op.kind == "resnet":
+                shortcut = _concat([maps[name] for name in op.inputs[1:]])
+                maps[op.output] = op.layer(maps[op.inputs[0]], shortcut, conditions[op.level], training=training)
+            elif op.kind == "upsample":
+                height, width = self.level_sizes[op.level]
+                maps[op.output] = op.layer(maps[op.inputs[0]])[:, :height, :width]
+            else:
+                maps[op.output] = op.layer(maps[op.inputs[0]])
+        return self._head_params(tf.nn.elu(maps[self.output_map]), inputs)
+
+    def _input_layer(self, stream, x):
+        if stream == "down":
+            return self.down_input(down_shift(x))
+        return self.down_right_input_above(down_shift(x)) + self.down_right_input_left(right_shift(x))
+
+    # ----- cached (incremental) sampling -----------------------------------------
+    #
+    # The state keeps every map of the network at its resolution, zero-padded
+    # by `_padding` (top, left, right) so a shifted kernel's window is a plain
+    # slice. The down stream's row i at resolution s reads image rows < i 2^s
+    # only, so it is computed when image row i 2^s starts (`row_state`, the
+    # row protocol's once-per-row part); the down-right stream's position
+    # (i, j) at resolution s reads pixels before (i 2^s, j 2^s) only, so it is
+    # computed at that pixel's step (`pixel_step`). Resolutions whose row or
+    # pixel is not complete at a step are left alone (a tf.cond per run of
+    # operations at one resolution). Every operation is the teacher-forced
+    # one on a window of its stored inputs, so the parameters are the same.
+
+    ROW_KEYS = ("down_maps",)
+
+    @property
+    def _padding(self):
+        rows, cols = self.receptive_field_dims
+        return max(rows - 2, 1), cols // 2, cols // 2
+
+    def _map_shapes(self):
+        """{stream: {map name: (height, width, channels)}} of every stored map."""
+        f = self.num_filters
+        shapes = {"down": {}, "down_right": {}}
+        for op in self.plan:
+            size = self.level_sizes[op.level]
+            shapes[op.stream][op.output] = size + (f,)
+            if op.kind == "resnet":
+                shapes[op.stream][op.output + "_hidden"] = size + (2 * f,)
+        return shapes
+
+    def initial_state(self, batch_size, condition=None):
+        top, left, right = self._padding
+        maps = {
+            stream: {
+                name: tf.zeros([batch_size, h + top, w + left + right, c], tf.float32)
+                for name, (h, w, c) in shapes.items()
+            }
+            for stream, shapes in self._map_shapes().items()
+        }
+        state = {
+            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
+            "position": tf.zeros([batch_size], tf.int32),
+            "down_maps": maps["down"],
+            "down_right_maps": maps["down_right"],
+        }
+        if self.head.steps_per_pixel > 1:
+            state["pixel_features"] = tf.zeros([batch_size, 1, 1, self.num_filters], tf.float32)
+        return state
+
+    def prepare_condition(self, condition):
+        return self._level_conditions(self.encode_condition(condition))
+
+    def _padded_canvas(self, canvas):
+        rows, cols = self.receptive_field_dims
+        x = self._network_input(self.scale_levels(canvas))
+        return tf.pad(x, [[0, 0], [rows - 1, 0], [cols // 2, cols // 2], [0, 0]])
+
+    def _runs(self, stream):
+        """The plan's operations on `stream`, in order, grouped into runs at one level."""
+        runs = []
+        for op in self.plan:
+            if op.stream != stream:
+                continue
+            if runs and runs[-1][0] == op.level:
+                runs[-1][1].append(op)
+            else:
+                runs.append((op.level, [op]))
+        return runs
+
+    def _run_stream(self, stream, maps, active, compute):
+        """Apply `compute(op, maps) -> (name, value) writes` for every run whose
+        level is `active(level)` (a scalar bool tensor; level 0 always is)."""
+        for level, ops in self._runs(stream):
+            def run(maps=maps, ops=ops):
+                maps = dict(maps)
+                for op in ops:
+                    maps.update(compute(op, maps))
+                return maps
+            maps = run() if level == 0 else tf.cond(active(level), run, lambda maps=maps: dict(maps))
+        return maps
+
+    def row_state(self, state, row, context, in_place=False):
+        """The down stream's rows at every resolution whose row starts at image row `row`."""
+        top, left, _ = self._padding
+        kh = self.receptive_field_dims[0] - 1
+        canvas = self._padded_canvas(state["canvas"])
+
+        def compute(op, maps):
+            level_row = row // 2**op.level
+            width = self.level_sizes[op.level][1]
+            if op.kind == "input":
+                value = self.down_input.call_on_window(caches.window(canvas, row, kh, axis=1))
+                return {op.output: self._write_row(maps[op.output], value, level_row, in_place)}
+            source = maps[op.inputs[0]]
+            if op.kind == "downsample":
+                value = op.layer.call_on_window(caches.window(source, 2 * level_row - kh + 1 + top, kh, axis=1))
+            elif op.kind == "upsample":
+                below = caches.read_block(source, level_row // 2 + top, left, 1, self.level_sizes[op.level + 1][1])
+                value = caches.window(op.layer(below), level_row % 2, 1, axis=1)[:, :, :width]
+            else:
+                return self._resnet_rows(op, maps, state, level_row, width, context, in_place)
+            return {op.output: self._write_row(maps[op.output], value, level_row, in_place)}
+
+        maps = self._run_stream("down", state["down_maps"], lambda level: row % 2**level == 0, compute)
+        return {"down_maps": maps}
+
+    def _write_row(self, buffer, value, level_row, in_place):
+        top, left, _ = self._padding
+        return caches.write_block(buffer, value, level_row + top, left, in_place)
+
+    def _resnet_rows(self, op, maps, state, level_row, width, context, in_place):
+        top, left, _ = self._padding
+        kh = op.layer.window_size[0]
+        start = level_row - kh + 1 + top
+        at_row = lambda buffer: caches.read_block(buffer, level_row + top, left, 1, width)  # noqa: E731
+        shortcut = _concat([at_row(maps[name]) for name in op.inputs[1:]])
+        hidden = op.layer.hidden(caches.window(maps[op.inputs[0]], start, kh, axis=1), shortcut)
+        hidden_map = self._write_row(maps[op.output + "_hidden"], hidden, level_row, in_place)
+        value = op.layer.gate(
+            at_row(maps[op.inputs[0]]),
+            caches.window(hidden_map, start, kh, axis=1),
+            caches.condition_at(context[op.level], level_row),
+        )
+        return {op.output + "_hidden": hidden_map, op.output: self._write_row(maps[op.output], value, level_row, in_place)}
+
+    def _down_right_features(self, state, row, col, context, in_place):
+        """elu of the final down-right features at pixel (row, col) `[B, 1, 1, F]`,
+        and the down-right maps with every position completed by this pixel."""
+        top, left, _ = self._padding
+        rows, cols = self.receptive_field_dims
+        canvas = self._padded_canvas(state["canvas"])
+        down_maps = state["down_maps"]
+
+        def at(level_row, level_col):
+            return lambda buffer: caches.read_block(buffer, level_row + top, level_col + left, 1, 1)
+
+        def compute(op, maps):
+            i, j = row // 2**op.level, col // 2**op.level
+            write = lambda name, value: {  # noqa: E731
+                name: caches.write_block(maps[name], value, i + top, j + left, in_place)
+            }
+            if op.kind == "input":
+                above = self.down_right_input_above.call_on_window(
+                    caches.read_block(canvas, row + rows - 2, col, 1, cols))
+                beside = self.down_right_input_left.call_on_window(
+                    caches.read_block(canvas, row + rows - 2, col, 2, cols // 2))
+                return write(op.output, above + beside)
+            if op.kind == "downsample":
+                kw = op.layer.kernel_size[1]
+                source = maps[op.inputs[0]]
+                return write(op.output, op.layer.call_on_window(
+                    caches.read_block(source, 2 * i - 1 + top, 2 * j - kw + 1 + left, 2, kw)))
+            if op.kind == "upsample":
+                below = at(i // 2, j // 2)(maps[op.inputs[0]])
+                return write(op.output, caches.read_block(op.layer(below), i % 2, j % 2, 1, 1))
+            kh, kw = op.layer.window_size
+            here = at(i, j)
+            every = dict(down_maps, **maps)
+            shortcut = _concat([here(every[name]) for name in op.inputs[1:]])
+            source = maps[op.inputs[0]]
+            hidden = op.layer.hidden(caches.read_block(source, i - 1 + top, j - kw + 1 + left, 2, kw), shortcut)
+            out = write(op.output + "_hidden", hidden)
+            hidden_map = out[op.output + "_hidden"]
+            value = op.layer.gate(
+                here(source),
+                caches.read_block(hidden_map, i - 1 + top, j - kw + 1 + left, 2, kw),
+                caches.condition_at(context[op.level], i, j),
+            )
+            out.update(write(op.output, value))
+            return out
+
+        def active(level):
+            return tf.logical_and(row % 2**level == 0, col % 2**level == 0)
+
+        maps = self._run_stream("down_right", state["down_right_maps"], active, compute)
+        return tf.nn.elu(at(row, col)(maps[self.output_map])), maps
+
+    def pixel_step(self, state, context, in_place=False):
+        position, canvas = state["position"], state["canvas"]
+        _, row, col, channel, _, _ = caches.step_position(self, position)
+        new_state = dict(state, position=position + 1)
+        if self.head.steps_per_pixel == 1:
+            features, new_state["down_right_maps"] = self._down_right_features(state, row, col, context, in_place)
+        else:
+            features, new_state["down_right_maps"] = tf.cond(
+                channel == 0,
+                lambda: self._down_right_features(state, row, col, context, in_place),
+                lambda: (state["pixel_features"], state["down_right_maps"]),
+            )
+            new_state["pixel_features"] = features
+        pixel = self.scale_levels(caches.read_block(canvas, row, col, 1, 1))
+        pixel_params = self._head_params(features, pixel)[:, 0, 0]
+        return self.head.step_params(pixel_params, position % self.head.steps_per_pixel), new_state
+
+    def step(self, inputs_t, state, condition=None):
+        return self.prepared_step(inputs_t, state, self.prepare_condition(condition))
+
+    def prepared_step(self, inputs_t, state, context, in_place=False):
+        position = state["position"]
+        state = dict(state, canvas=self.write_step(state["canvas"], position - 1, inputs_t))
+        _, row, _, _, row_start, _ = caches.step_position(self, position)
+        rows = tf.cond(
+            row_start,
+            lambda: self.row_state(state, row, context, in_place),
+            lambda: {key: state[key] for key in self.ROW_KEYS},
+        )
+        return self.pixel_step(dict(state, **rows), context, in_place)
+
+    # ----- serialization ---------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config["num_logistic_mix"] = config.pop("num_mixtures")
+        config.update(
+            num_resnet=self.num_resnet,
+            num_hierarchies=self.num_hierarchies,
+            num_filters=self.num_filters,
+            receptive_field_dims=list(self.receptive_field_dims),
+            dropout_p=self.dropout_p,
+        )
+        return config
+
+
+def _concat(tensors):
+    if not tensors:
+        return None
+    return tensors[0] if len(tensors) == 1 else tf.concat(tensors, axis=-1)
+
