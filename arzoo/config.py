@@ -67,6 +67,8 @@ class TrainingConfig:
 
     steps: int = 1000
     learning_rate: float = 1e-3
+    # Multiply the learning rate by this every step (PixelCNN++: 0.999995), or None.
+    learning_rate_decay: Optional[float] = None
     strategy: str = "default"
     num_devices: Optional[int] = None
     tpu: Optional[str] = None
@@ -145,6 +147,12 @@ def validate_config(config):
     training = _check_fields("training", TrainingConfig, config.get("training") or {})
     _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length", "sequence_length"])
     _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices", "max_seconds"])
+    decay = training.learning_rate_decay
+    if decay is not None and (isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 < decay <= 1.0):
+        raise ConfigError(
+            f"training.learning_rate_decay must be in (0, 1] (a factor per step), "
+            f"got {training.learning_rate_decay!r}."
+        )
     if training.strategy not in STRATEGIES:
         raise ConfigError(
             f"training.strategy={training.strategy!r}; allowed: {', '.join(STRATEGIES)}."

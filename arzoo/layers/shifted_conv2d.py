@@ -22,6 +22,20 @@ def _shifted_output_shape(input_shape, strides, filters):
     return (batch, size(height, strides[0]), size(width, strides[1]), filters)
 
 
+def _window_convolution(layer, window, kernel):
+    """`layer`'s convolution over `window`; a window exactly the kernel's size
+    (one output position, as in cached sampling) is one matmul, which costs a
+    fraction of a convolution op on a CPU."""
+    kh, kw = layer.kernel_size
+    if tuple(window.shape[1:3]) != (kh, kw):
+        return None
+    flat = tf.reshape(window, [-1, kh * kw * window.shape[-1]])
+    out = tf.matmul(flat, tf.reshape(kernel, [kh * kw * window.shape[-1], layer.filters]))
+    if layer.use_bias:
+        out = out + layer.bias
+    return out[:, None, None, :]
+
+
 def _pop_valid_padding(kwargs, name):
     padding = kwargs.pop("padding", "valid")
     if padding != "valid":
@@ -64,7 +78,8 @@ class DownShiftedConv2D(keras.layers.Conv2D):
     def call_on_window(self, window):
         """The convolution over an already padded window `[B, kh, W + kw - 1, C]`
         -> `[B, 1, W, filters]` (cached sampling computes one row at a time)."""
-        return super().call(window)
+        single = _window_convolution(self, window, self.kernel)
+        return super().call(window) if single is None else single
 
     def compute_output_shape(self, input_shape):
         return _shifted_output_shape(input_shape, self.strides, self.filters)
@@ -126,7 +141,8 @@ class DownRightShiftedConv2D(keras.layers.Conv2D):
     def call_on_window(self, window):
         """The convolution at one pixel from its window `[B, kh, kw, C]` ->
         `[B, 1, 1, filters]` (cached sampling computes one pixel at a time)."""
-        return super().call(window)
+        single = _window_convolution(self, window, self.kernel * self.kernel_mask)
+        return super().call(window) if single is None else single
 
     def compute_output_shape(self, input_shape):
         return _shifted_output_shape(input_shape, self.strides, self.filters)

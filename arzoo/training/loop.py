@@ -109,7 +109,9 @@ def _check_trainable(model):
 
 
 def make_optimizer(training):
-    """Adam with the config's learning rate and, with `ema_decay`, weight averages.
+    """Adam with the config's learning rate (decayed exponentially per step
+    with `learning_rate_decay`) and, with `ema_decay`, weight averages
+    (Polyak averaging; the averages are what is saved and evaluated).
 
     Gradient clipping is not the optimizer's: `make_train_step` clips the
     all-reduced gradient itself.
@@ -117,7 +119,12 @@ def make_optimizer(training):
     kwargs = {}
     if training.ema_decay is not None:
         kwargs.update(use_ema=True, ema_momentum=training.ema_decay)
-    return keras.optimizers.Adam(learning_rate=training.learning_rate, **kwargs)
+    learning_rate = training.learning_rate
+    if training.learning_rate_decay is not None:
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            learning_rate, decay_steps=1, decay_rate=training.learning_rate_decay
+        )
+    return keras.optimizers.Adam(learning_rate=learning_rate, **kwargs)
 
 
 def make_train_step(strategy, model, optimizer, step, global_batch_size, clip_norm=None, jit_compile=False):
