@@ -112,7 +112,7 @@ def model_arguments(family):
             for name, param in inspect.signature(klass.__init__).parameters.items():
                 if name != "self" and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
                     names.add(name)
-    return sorted(names)
+    return sorted(names - set(getattr(cls, "replaced_arguments", ())))
 
 
 def validate_model_section(section):

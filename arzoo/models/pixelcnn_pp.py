@@ -94,6 +94,9 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
           Convolutional Autoregressive Models. arXiv:1704.06001.
     """
 
+    # A base class's argument this family names as tfp does (num_logistic_mix).
+    replaced_arguments = ("num_mixtures",)
+
     def __init__(
         self,
         image_shape,

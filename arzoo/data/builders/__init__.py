@@ -11,12 +11,14 @@ from arzoo.data.builders.image_folder import (
     ImageFolderConfig,
     image_folder_config,
 )
+from arzoo.data.builders.photo_patches import PhotoPatches
 from arzoo.data.builders.wav_folder import WavFolder, WavFolderConfig, wav_folder_config
 
 OFFLINE_BUILDERS = {
     "digits": Digits,
     "fashion_mnist_local": FashionMnistLocal,
     "image_folder": ImageFolder,
+    "photo_patches": PhotoPatches,
 }
 
 AUDIO_BUILDERS = {"wav_folder": WavFolder}
@@ -28,6 +30,7 @@ __all__ = [
     "ImageFolder",
     "ImageFolderConfig",
     "OFFLINE_BUILDERS",
+    "PhotoPatches",
     "WavFolder",
     "WavFolderConfig",
     "image_folder_config",

@@ -1,0 +1,69 @@
+"""32x32 colour patches of scikit-learn's two bundled photographs (offline).
+
+scikit-learn ships two 427x640 RGB photographs (china.jpg: a temple,
+flower.jpg: a flower; both CC-licensed, see sklearn.datasets.load_sample_images).
+Each is cut into the 13 x 20 grid of non-overlapping 32x32 patches from its
+top-left corner: 520 real colour images at 256 levels, label 0 (china) or 1
+(flower). Small, but real: channel coupling (R -> G -> B) is trained and
+tested on the correlations of real photographs, not on noise.
+
+Splits: a fixed partition drawn once with `RandomState(SPLIT_SEED)`:
+`test` = 104 patches (20%), `train` = the other 416; each keeps the source order.
+"""
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from arzoo.data.builders.seeded_split import seeded_split
+
+PATCH_SIZE = 32
+NUM_TEST = 104
+SPLIT_SEED = 0
+
+
+def photo_patches():
+    """(patches uint8 [N, 32, 32, 3], labels int64 [N]) in source order."""
+    from sklearn.datasets import load_sample_images
+
+    patches, labels = [], []
+    for label, photo in enumerate(load_sample_images().images):
+        rows, cols = photo.shape[0] // PATCH_SIZE, photo.shape[1] // PATCH_SIZE
+        grid = photo[: rows * PATCH_SIZE, : cols * PATCH_SIZE].reshape(rows, PATCH_SIZE, cols, PATCH_SIZE, 3)
+        patches.append(grid.transpose(0, 2, 1, 3, 4).reshape(-1, PATCH_SIZE, PATCH_SIZE, 3))
+        labels.append(np.full(rows * cols, label, np.int64))
+    return np.concatenate(patches).astype(np.uint8), np.concatenate(labels)
+
+
+class PhotoPatches(tfds.core.GeneratorBasedBuilder):
+    """520 32x32x3 patches of scikit-learn's sample photographs, 2 classes."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "13 x 20 grid per photograph; 104-patch test split with RandomState(0)."}
+    NATIVE_LEVELS = 256
+
+    def _info(self):
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(PATCH_SIZE, PATCH_SIZE, 3)),
+                    "label": tfds.features.ClassLabel(names=["china", "flower"]),
+                }
+            ),
+            supervised_keys=("image", "label"),
+            homepage="https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_sample_images.html",
+            disable_shuffling=True,
+        )
+
+    def _split_generators(self, dl_manager):
+        del dl_manager  # the photographs come with scikit-learn
+        images, labels = photo_patches()
+        train, test = seeded_split(len(images), NUM_TEST, SPLIT_SEED)
+        return {
+            "train": self._generate_examples(images, labels, train),
+            "test": self._generate_examples(images, labels, test),
+        }
+
+    def _generate_examples(self, images, labels, indices):
+        for i in indices:
+            yield int(i), {"image": images[i], "label": labels[i]}
