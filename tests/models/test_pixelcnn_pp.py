@@ -15,10 +15,10 @@ from tests import test_case
 
 
 def test_tfp_argument_names_round_trip_through_the_config():
-    model = test_case.build_tiny("pixelcnn_pp", num_resnet=2, num_hierarchies=3, num_filters=8,
+    model = test_case.build_tiny("pixelcnn_pp", num_resnet=2, num_hierarchies=1, num_filters=4,
                                  num_logistic_mix=3, receptive_field_dims=[3, 5], dropout_p=0.25)
     config = model.get_config()
-    for key, value in dict(num_resnet=2, num_hierarchies=3, num_filters=8, num_logistic_mix=3,
+    for key, value in dict(num_resnet=2, num_hierarchies=1, num_filters=4, num_logistic_mix=3,
                            receptive_field_dims=[3, 5], dropout_p=0.25).items():
         assert config[key] == value, key
     assert "num_mixtures" not in config
