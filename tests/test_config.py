@@ -72,3 +72,21 @@ def test_overrides(tmp_path):
         apply_overrides({}, ["steps=3"])
     with pytest.raises(ConfigError, match=r"c.yaml: Unknown key training.stepz"):
         arzoo.load_config(path, ["training.stepz=3"])
+
+
+@pytest.mark.parametrize("decay", [0.0, 1.5, "fast", True])
+def test_learning_rate_decay_must_be_a_factor_in_0_1(decay):
+    with pytest.raises(ConfigError, match=r"training.learning_rate_decay must be in \(0, 1\]"):
+        validate_config(raw(training={"learning_rate_decay": decay}))
+
+
+def test_learning_rate_decays_exponentially_per_step():
+    from arzoo.training.loop import make_optimizer
+
+    config = validate_config(raw(training={"learning_rate": 0.01, "learning_rate_decay": 0.5}))
+    optimizer = make_optimizer(config["training"])
+    rates = []
+    for step in (0, 1, 3):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    assert rates == pytest.approx([0.01, 0.005, 0.00125])
