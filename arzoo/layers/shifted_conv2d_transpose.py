@@ -15,29 +15,38 @@ import keras
 from arzoo.arguments import int_at_least
 
 
-def _check_kernel(kernel_size, name):
-    kernel_size = tuple(int_at_least("kernel_size entries", k, 1) for k in kernel_size)
-    if len(kernel_size) != 2 or kernel_size[0] != 2:
-        raise ValueError(
-            f"{name} needs a kernel of height 2 (one input row per output row); "
-            f"got kernel_size={kernel_size}."
-        )
-    return kernel_size
+class _CroppedConv2DTranspose(keras.layers.Conv2DTranspose):
+    """A stride-2 VALID transposed convolution with a kernel of height 2,
+    cropped to twice its input's size from column `_left_crop()`."""
 
+    def __init__(self, filters, kernel_size, **kwargs):
+        name = type(self).__name__
+        strides = kwargs.pop("strides", 2)
+        strides = tuple(strides) if isinstance(strides, (list, tuple)) else (strides, strides)
+        padding = kwargs.pop("padding", "valid")
+        if strides != (2, 2) or padding != "valid":
+            raise ValueError(f"{name} fixes strides=2 and its own crop; got strides={strides}, padding={padding!r}.")
+        kernel_size = tuple(int_at_least("kernel_size entries", k, 1) for k in kernel_size)
+        if len(kernel_size) != 2 or kernel_size[0] != 2:
+            raise ValueError(
+                f"{name} needs a kernel of height 2 (one input row per output row); got kernel_size={kernel_size}."
+            )
+        super().__init__(filters, kernel_size, strides=2, padding="valid", **kwargs)
 
-def _pop_fixed(kwargs, name):
-    """Drop `strides` / `padding` from a config if they are the fixed ones."""
-    strides = kwargs.pop("strides", 2)
-    strides = tuple(strides) if isinstance(strides, (list, tuple)) else (strides, strides)
-    padding = kwargs.pop("padding", "valid")
-    if strides != (2, 2) or padding != "valid":
-        raise ValueError(
-            f"{name} fixes strides=2 and its own crop; got strides={strides}, padding={padding!r}."
-        )
+    def _left_crop(self):
+        raise NotImplementedError
+
+    def call(self, inputs):
+        left = self._left_crop()
+        return super().call(inputs)[:, :, left : left + 2 * inputs.shape[2]]
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width = tuple(input_shape)[:3]
+        return (batch, 2 * height, 2 * width, self.filters)
 
 
 @keras.saving.register_keras_serializable(package="arzoo")
-class DownShiftedConv2DTranspose(keras.layers.Conv2DTranspose):
+class DownShiftedConv2DTranspose(_CroppedConv2DTranspose):
     """`[B, h, w, C]` -> `[B, 2h, 2w, filters]`; output row r reads input row
     r // 2, output column c input columns near c / 2 (kernel (2, kw), kw odd).
 
@@ -47,26 +56,18 @@ class DownShiftedConv2DTranspose(keras.layers.Conv2DTranspose):
     """
 
     def __init__(self, filters, kernel_size, **kwargs):
-        _pop_fixed(kwargs, "DownShiftedConv2DTranspose")
-        kernel_size = _check_kernel(kernel_size, "DownShiftedConv2DTranspose")
-        if kernel_size[1] % 2 == 0:
+        super().__init__(filters, kernel_size, **kwargs)
+        if self.kernel_size[1] % 2 == 0:
             raise ValueError(
-                f"DownShiftedConv2DTranspose needs an odd kernel width, got kernel_size={kernel_size}."
+                f"DownShiftedConv2DTranspose needs an odd kernel width, got kernel_size={self.kernel_size}."
             )
-        super().__init__(filters, kernel_size, strides=2, padding="valid", **kwargs)
 
-    def call(self, inputs):
-        width = inputs.shape[2]
-        left = (self.kernel_size[1] - 1) // 2
-        return super().call(inputs)[:, :, left : left + 2 * width]
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width = tuple(input_shape)[:3]
-        return (batch, 2 * height, 2 * width, self.filters)
+    def _left_crop(self):
+        return (self.kernel_size[1] - 1) // 2
 
 
 @keras.saving.register_keras_serializable(package="arzoo")
-class DownRightShiftedConv2DTranspose(keras.layers.Conv2DTranspose):
+class DownRightShiftedConv2DTranspose(_CroppedConv2DTranspose):
     """`[B, h, w, C]` -> `[B, 2h, 2w, filters]`; output (r, c) reads input
     rows r // 2 and columns <= c // 2 (kernel (2, kw); (2, 2) in PixelCNN++:
     exactly input (r // 2, c // 2), tap (r % 2, c % 2)).
@@ -76,15 +77,5 @@ class DownRightShiftedConv2DTranspose(keras.layers.Conv2DTranspose):
     TensorShape([1, 6, 6, 4])
     """
 
-    def __init__(self, filters, kernel_size, **kwargs):
-        _pop_fixed(kwargs, "DownRightShiftedConv2DTranspose")
-        kernel_size = _check_kernel(kernel_size, "DownRightShiftedConv2DTranspose")
-        super().__init__(filters, kernel_size, strides=2, padding="valid", **kwargs)
-
-    def call(self, inputs):
-        width = inputs.shape[2]
-        return super().call(inputs)[:, :, : 2 * width]
-
-    def compute_output_shape(self, input_shape):
-        batch, height, width = tuple(input_shape)[:3]
-        return (batch, 2 * height, 2 * width, self.filters)
+    def _left_crop(self):
+        return 0

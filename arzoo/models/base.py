@@ -101,8 +101,8 @@ class AutoregressiveModel(keras.Model):
       sampling_threads: eager `sample` of a batch runs as up to this many
         parallel groups of rows on a CPU (None: one per core; 1: never;
         see `arzoo.sampling.row_groups`). Samples are unchanged.
-      ROW_KEYS: the optional row protocol (below); empty for families
-        without it.
+      ROW_KEYS: the optional row protocol's constant state keys
+        (arzoo.models.row_protocol); empty for families without it.
     """
 
     modality = None
@@ -233,22 +233,11 @@ class AutoregressiveModel(keras.Model):
         in-place update (`arzoo.layers.caches.write_at`). Default: `step`."""
         return self.step(inputs_t, state, context)
 
-    # The optional row protocol: families whose cache has a part recomputed
-    # once per block of `steps_per_row` steps and left alone by the steps in
-    # it (`ROW_KEYS`) implement `row_state` and `pixel_step`; the driver then
-    # runs two nested loops so that part is a constant of the inner loop.
+    # The optional row protocol (arzoo.models.row_protocol): a family with a
+    # cache part recomputed once per block of `steps_per_row` steps names
+    # that part's state keys in `ROW_KEYS`, and the driver samples it row-wise.
 
     steps_per_row = None
-
-    def row_state(self, state, row, context, in_place=False):
-        """The `ROW_KEYS` entries (and reset per-row entries) for block `row`,
-        from a state whose canvas holds every earlier value (`in_place` as
-        for `prepared_step`)."""
-        raise NotImplementedError(f"{type(self).__name__} has no row protocol (ROW_KEYS is empty).")
-
-    def pixel_step(self, state, context, in_place=False):
-        """`prepared_step` without the row update (`ROW_KEYS` are current)."""
-        raise NotImplementedError(f"{type(self).__name__} has no row protocol (ROW_KEYS is empty).")
 
     # ----- sampling ----------------------------------------------------------
 

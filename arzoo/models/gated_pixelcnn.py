@@ -14,10 +14,11 @@ from arzoo.layers import (
 from arzoo.arguments import int_at_least
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
+from arzoo.models.row_protocol import RowProtocol
 
 
 @register_model("gated_pixelcnn")
-class GatedPixelCNN(AutoregressiveImageModel):
+class GatedPixelCNN(RowProtocol, AutoregressiveImageModel):
     """Gated PixelCNN without blind spot, optionally conditional.
 
     p(x | h) = prod_i p(x_i | x_<i, h) in raster order, R -> G -> B inside a
@@ -166,6 +167,8 @@ class GatedPixelCNN(AutoregressiveImageModel):
 
     # State that `row_state` recomputes when a row starts and no step changes.
     ROW_KEYS = ("vertical_rows", "input_link_row", "link_rows")
+    # ... and the horizontal buffers, emptied when a row starts.
+    ROW_RESET_KEYS = ("horizontal_pixels",)
 
     def row_state(self, state, row, condition, in_place=False):
         """Everything the horizontal stack reads from the vertical one at `row`
@@ -225,21 +228,6 @@ class GatedPixelCNN(AutoregressiveImageModel):
 
     def prepare_condition(self, condition):
         return self.encode_condition(condition)
-
-    def step(self, inputs_t, state, condition=None):
-        return self.prepared_step(inputs_t, state, self.prepare_condition(condition))
-
-    def prepared_step(self, inputs_t, state, condition, in_place=False):
-        """`step` with the condition encoded (`prepare_condition`)."""
-        position = state["position"]
-        state = dict(state, canvas=self.write_step(state["canvas"], position - 1, inputs_t))
-        _, row, _, _, row_start, _ = caches.step_position(self, position)
-        rows = tf.cond(
-            row_start,
-            lambda: self.row_state(state, row, condition),
-            lambda: {key: state[key] for key in self.ROW_KEYS + ("horizontal_pixels",)},
-        )
-        return self.pixel_step(dict(state, **rows), condition)
 
     def get_config(self):
         config = super().get_config()

@@ -20,6 +20,7 @@ from arzoo.layers import (
 )
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
+from arzoo.models.row_protocol import RowProtocol
 
 # One operation of the network: `kind` ("input", "resnet", "downsample",
 # "upsample") on `stream` ("down" / "down_right") at resolution `level`,
@@ -29,7 +30,7 @@ Operation = collections.namedtuple("Operation", "kind stream level layer inputs 
 
 
 @register_model("pixelcnn_pp")
-class PixelCNNPlusPlus(AutoregressiveImageModel):
+class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
     r"""PixelCNN++: two shifted streams, gated ResNet blocks over three
     resolutions, a discretized logistic mixture per pixel.
 
@@ -340,10 +341,15 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
     def prepare_condition(self, condition):
         return self._level_conditions(self.encode_condition(condition))
 
-    def _padded_canvas(self, canvas):
-        rows, cols = self.receptive_field_dims
-        x = self._network_input(self.scale_levels(canvas))
-        return tf.pad(x, [[0, 0], [rows - 1, 0], [cols // 2, cols // 2], [0, 0]])
+    def _canvas_rows(self, canvas, first, count):
+        """Image rows `first` .. `first + count - 1` of the canvas as network
+        input `[B, count, W + cols - 1, C + 1]`: rows above the image and
+        columns beside it zero, as the teacher-forced shifts pad."""
+        cols = self.receptive_field_dims[1]
+        rows = first + tf.range(count)
+        x = self._network_input(self.scale_levels(tf.gather(canvas, tf.maximum(rows, 0), axis=1)))
+        x = x * tf.cast(rows >= 0, x.dtype)[None, :, None, None]
+        return caches.pad_columns(x, cols // 2, cols // 2)
 
     def _runs(self, stream):
         """The plan's operations on `stream`, in order, grouped into runs at one level."""
@@ -374,7 +380,7 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
         del in_place  # a row is appended, not written in place
         left, right = self._columns
         kh = self.receptive_field_dims[0] - 1
-        canvas = self._padded_canvas(state["canvas"])
+        rows_above = self._canvas_rows(state["canvas"], row - kh, kh)
 
         def last_row(buffer, width):
             return caches.read_block(buffer, kh - 1, left, 1, width)
@@ -386,8 +392,7 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
             level_row = row // 2**op.level
             width = self.level_sizes[op.level][1]
             if op.kind == "input":
-                return {op.output: append(maps[op.output], self.down_input.call_on_window(
-                    caches.window(canvas, row, kh, axis=1)))}
+                return {op.output: append(maps[op.output], self.down_input.call_on_window(rows_above))}
             source = maps[op.inputs[0]]
             if op.kind == "downsample":
                 return {op.output: append(maps[op.output], op.layer.call_on_window(source))}
@@ -410,7 +415,7 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
         and the down-right buffers with every position completed by this pixel."""
         left, _ = self._columns
         rows, cols = self.receptive_field_dims
-        canvas = self._padded_canvas(state["canvas"])
+        canvas_rows = self._canvas_rows(state["canvas"], row - 1, 2)  # the row above and this one
         down_maps = state["down_maps"]
         down_last = rows - 2  # the current row of a down buffer
 
@@ -427,10 +432,9 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
                 return tf.where(last_row % 2 == 1, block, tf.reverse(block, axis=[1]))
 
             if op.kind == "input":
-                above = self.down_right_input_above.call_on_window(
-                    caches.read_block(canvas, row + rows - 2, col, 1, cols))
+                above = self.down_right_input_above.call_on_window(caches.read_block(canvas_rows, 0, col, 1, cols))
                 beside = self.down_right_input_left.call_on_window(
-                    caches.read_block(canvas, row + rows - 2, col, 2, cols // 2))
+                    caches.read_block(canvas_rows, 0, col, 2, cols // 2))
                 return write(op.output, above + beside)
             source = maps[op.inputs[0]]
             if op.kind == "downsample":
@@ -478,20 +482,6 @@ class PixelCNNPlusPlus(AutoregressiveImageModel):
         pixel = self.scale_levels(caches.read_block(canvas, row, col, 1, 1))
         pixel_params = self._head_params(features, pixel)[:, 0, 0]
         return self.head.step_params(pixel_params, position % self.head.steps_per_pixel), new_state
-
-    def step(self, inputs_t, state, condition=None):
-        return self.prepared_step(inputs_t, state, self.prepare_condition(condition))
-
-    def prepared_step(self, inputs_t, state, context, in_place=False):
-        position = state["position"]
-        state = dict(state, canvas=self.write_step(state["canvas"], position - 1, inputs_t))
-        _, row, _, _, row_start, _ = caches.step_position(self, position)
-        rows = tf.cond(
-            row_start,
-            lambda: self.row_state(state, row, context, in_place),
-            lambda: {key: state[key] for key in self.ROW_KEYS},
-        )
-        return self.pixel_step(dict(state, **rows), context, in_place)
 
     # ----- serialization ---------------------------------------------------------
 

@@ -36,14 +36,28 @@ def test_the_papers_shape_blocks_per_resolution_and_shortcuts():
         assert resnets == [0, 0, 1, 1, 2, 2] + [2, 2, 1, 1, 1, 0, 0, 0]
         assert [level for kind, s, level in kinds if kind == "downsample" and s == stream] == [1, 2]
         assert [level for kind, s, level in kinds if kind == "upsample" and s == stream] == [1, 0]
-    down_outputs = {op.output for op in model.plan[: len(model.plan) // 2]}
-    # Every up-pass down block reads one down-pass map of its own resolution.
+    # The shortcuts are the paper's stack: every map of a stream's way down is
+    # pushed, the way up starts from the last one and each up block pops the
+    # next (last in, first out), at its own resolution, until none is left.
+    stream_of = {op.output: op.stream for op in model.plan}
     levels = {op.output: op.level for op in model.plan}
-    up_pass = [op for op in model.plan if op.kind == "resnet" and op.stream == "down" and len(op.inputs) == 2]
-    assert len(up_pass) == 8
-    for op in up_pass:
-        assert levels[op.inputs[1]] == op.level
-    assert {op.inputs[1] for op in up_pass} <= down_outputs | {model.plan[0].output}
+    up_blocks = {}
+    for stream in ("down", "down_right"):
+        ops = [op for op in model.plan if op.stream == stream]
+        own = [[name for name in op.inputs[1:] if stream_of[name] == stream] for op in ops]
+        first_up = next(i for i, names in enumerate(own) if names)
+        pushed = [op.output for op in ops[:first_up]]
+        assert ops[first_up].inputs[0] == pushed[-1]
+        up = [(op, names) for op, names in zip(ops[first_up:], own[first_up:]) if op.kind == "resnet"]
+        assert all(len(names) == 1 for _, names in up)
+        assert [names[0] for _, names in up] == pushed[-2::-1]
+        assert all(levels[names[0]] == op.level for op, names in up)
+        up_blocks[stream] = [op for op, _ in up]
+    # Each down-right block also reads the down block computed just before it.
+    down_right_resnets = [op for op in model.plan if op.stream == "down_right" and op.kind == "resnet"]
+    down_resnets = [op.output for op in model.plan if op.stream == "down" and op.kind == "resnet"]
+    assert [op.inputs[1] for op in down_right_resnets] == down_resnets
+    assert len(up_blocks["down"]) == len(up_blocks["down_right"]) == 8
     sizes = model.level_sizes
     assert sizes == ((8, 8), (4, 4), (2, 2))
 

@@ -10,18 +10,20 @@ Splits: a fixed partition drawn once with `RandomState(SPLIT_SEED)`:
 import numpy as np
 import tensorflow_datasets as tfds
 
-from arzoo.data.builders.seeded_split import seeded_split
+from arzoo.data.builders.in_memory import InMemoryImageBuilder
 
 NUM_TEST = 300
 SPLIT_SEED = 0
 
 
-class Digits(tfds.core.GeneratorBasedBuilder):
+class Digits(InMemoryImageBuilder):
     """sklearn.datasets.load_digits: 1,797 8x8x1 images, 17 levels, 10 classes."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "300-image test split with RandomState(0)."}
     NATIVE_LEVELS = 17
+    NUM_TEST = NUM_TEST
+    SPLIT_SEED = SPLIT_SEED
 
     def _info(self):
         return self.dataset_info_from_configs(
@@ -37,19 +39,8 @@ class Digits(tfds.core.GeneratorBasedBuilder):
             disable_shuffling=True,
         )
 
-    def _split_generators(self, dl_manager):
-        del dl_manager  # the data comes with scikit-learn
+    def _arrays(self):
         from sklearn.datasets import load_digits
 
-        digits = load_digits()
-        images = digits.images.astype(np.uint8)[..., None]
-        labels = digits.target.astype(np.int64)
-        train, test = seeded_split(len(images), NUM_TEST, SPLIT_SEED)
-        return {
-            "train": self._generate_examples(images, labels, train),
-            "test": self._generate_examples(images, labels, test),
-        }
-
-    def _generate_examples(self, images, labels, indices):
-        for i in indices:
-            yield int(i), {"image": images[i], "label": labels[i]}
+        digits = load_digits()  # bundled with scikit-learn: nothing is downloaded
+        return digits.images.astype(np.uint8)[..., None], digits.target.astype(np.int64)

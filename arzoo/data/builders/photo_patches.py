@@ -14,7 +14,7 @@ Splits: a fixed partition drawn once with `RandomState(SPLIT_SEED)`:
 import numpy as np
 import tensorflow_datasets as tfds
 
-from arzoo.data.builders.seeded_split import seeded_split
+from arzoo.data.builders.in_memory import InMemoryImageBuilder
 
 PATCH_SIZE = 32
 NUM_TEST = 104
@@ -34,12 +34,14 @@ def photo_patches():
     return np.concatenate(patches).astype(np.uint8), np.concatenate(labels)
 
 
-class PhotoPatches(tfds.core.GeneratorBasedBuilder):
+class PhotoPatches(InMemoryImageBuilder):
     """520 32x32x3 patches of scikit-learn's sample photographs, 2 classes."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "13 x 20 grid per photograph; 104-patch test split with RandomState(0)."}
     NATIVE_LEVELS = 256
+    NUM_TEST = NUM_TEST
+    SPLIT_SEED = SPLIT_SEED
 
     def _info(self):
         return self.dataset_info_from_configs(
@@ -55,15 +57,5 @@ class PhotoPatches(tfds.core.GeneratorBasedBuilder):
             disable_shuffling=True,
         )
 
-    def _split_generators(self, dl_manager):
-        del dl_manager  # the photographs come with scikit-learn
-        images, labels = photo_patches()
-        train, test = seeded_split(len(images), NUM_TEST, SPLIT_SEED)
-        return {
-            "train": self._generate_examples(images, labels, train),
-            "test": self._generate_examples(images, labels, test),
-        }
-
-    def _generate_examples(self, images, labels, indices):
-        for i in indices:
-            yield int(i), {"image": images[i], "label": labels[i]}
+    def _arrays(self):
+        return photo_patches()  # the photographs come with scikit-learn
