@@ -57,7 +57,7 @@ def evaluate_log_likelihood(
     """
     total, count = 0.0, 0
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True, autograph=False)
     def batch_log_prob(x, condition):
         return model.head.conditional_log_probs(model(x, condition), x)
 
@@ -145,7 +145,9 @@ def evaluate_sequences(model, dataset, batch_size, what="sequences"):
     """Exact test NLL of a sequence model (WaveNet, Char-RNN) on an unbatched
     dataset of its training examples (read through `model.inputs_from_batch`)."""
     nll = tf.function(
-        lambda x, c: -tf.reduce_sum(model.teacher_forced_log_probs(x, c), axis=1), reduce_retracing=True
+        lambda x, c: -tf.reduce_sum(model.teacher_forced_log_probs(x, c), axis=1),
+        reduce_retracing=True,
+        autograph=False,
     )
     total, count, steps, levels = 0.0, 0, 0, []
     for batch in dataset.batch(batch_size).as_numpy_iterator():

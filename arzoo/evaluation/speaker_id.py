@@ -50,6 +50,7 @@ def speaker_log_likelihoods(model, clips, batch_size=16):
     log_prob = tf.function(
         lambda x, s: tf.reduce_sum(model.teacher_forced_log_probs(x, s), axis=1),
         reduce_retracing=True,
+        autograph=False,
     )
     out = np.zeros((len(clips), speakers))
     for s in range(speakers):

@@ -15,7 +15,6 @@ sampling driver (`arzoo.sampling.driver`) runs. A family implements its
 network, its event hooks (below, "events") and its incremental state.
 """
 
-import functools
 
 import keras
 import numpy as np
@@ -302,18 +301,27 @@ class AutoregressiveModel(keras.Model):
         batch = int(seeds.shape[0])
         temperature = check_temperature(temperature, batch)
         jit = method == "cached" and self.jit_sampling
-        key = (method, jit, str(tf.nest.map_structure(lambda _: 0, condition)))
-        if key not in self._compiled:
-            self._compiled[key] = tf.function(
-                functools.partial(SAMPLERS[method], self, in_place=jit),
-                reduce_retracing=True,
-                jit_compile=jit,
-            )
         uniforms = traced_step_uniforms(seeds, tf.constant(self.num_steps_of(known), tf.int32), self.head.num_uniforms)
-        groups = num_row_groups(batch, self.sampling_threads)
-        return call_in_row_groups(
-            self._compiled[key], groups, uniforms, temperature, condition, known, known_mask
+        args = (uniforms, temperature, condition, known, known_mask)
+        # One trace for every batch size (XLA still compiles per size): the
+        # loop is traced with the batch dimension unknown.
+        specs = tf.nest.map_structure(
+            lambda t: None if t is None else tf.TensorSpec([None] + t.shape[1:], t.dtype), args
         )
+        key = (method, jit, str(specs))
+        if key not in self._compiled:
+            # autograph=False: the loops are explicit tf.while_loop / tf.cond,
+            # and converting them cost most of a first call (5 of 7 s tracing
+            # PixelCNN++'s loop).
+            sampler = SAMPLERS[method]
+
+            def run(uniforms, temperature, condition, known, known_mask):
+                return sampler(self, uniforms, temperature, condition, known, known_mask, in_place=jit)
+
+            self._compiled[key] = tf.function(run, jit_compile=jit, autograph=False)
+            self._compiled[key].get_concrete_function(*specs)  # later calls dispatch to this trace
+        groups = num_row_groups(batch, self.sampling_threads)
+        return call_in_row_groups(self._compiled[key], groups, *args)
 
 
 def _check_method(method):

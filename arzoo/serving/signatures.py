@@ -332,7 +332,9 @@ class ServingModule(tf.Module):
         def endpoint(*args):
             return method(dict(zip(names, args)))
 
-        return tf.function(endpoint, input_signature=specs).get_concrete_function()
+        # autograph=False: the endpoints are explicit TF control flow (and
+        # converting the cached loop cost most of its tracing time).
+        return tf.function(endpoint, input_signature=specs, autograph=False).get_concrete_function()
 
     def signatures(self):
         """{name: concrete function} for `tf.saved_model.save`."""

@@ -141,7 +141,7 @@ def make_train_step(strategy, model, optimizer, step, global_batch_size, clip_no
     """
     variables = model.trainable_variables
 
-    @tf.function(jit_compile=jit_compile)
+    @tf.function(jit_compile=jit_compile, autograph=False)
     def loss_and_grads(batch):
         with tf.GradientTape() as tape:
             bpd = per_example_bits_per_dim(model, batch, training=True)
@@ -163,7 +163,7 @@ def make_train_step(strategy, model, optimizer, step, global_batch_size, clip_no
         optimizer.apply_gradients(zip(grads, [v for _, v in pairs]))
         return loss
 
-    @tf.function
+    @tf.function(autograph=False)
     def train_step(iterator):
         losses = strategy.run(replica_step, args=(next(iterator),))
         step.assign_add(1)

@@ -42,7 +42,7 @@ class DatasetBitsPerDim:
 
     def __init__(self, model):
         self.model = model
-        self._batch_sum = tf.function(self._sum, reduce_retracing=True)
+        self._batch_sum = tf.function(self._sum, reduce_retracing=True, autograph=False)
 
     def _sum(self, batch):
         bpd = per_example_bits_per_dim(self.model, batch)
