@@ -15,7 +15,6 @@ sampling driver (`arzoo.sampling.driver`) runs. A family implements its
 network, its event hooks (below, "events") and its incremental state.
 """
 
-
 import keras
 import numpy as np
 import tensorflow as tf
