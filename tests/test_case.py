@@ -230,21 +230,31 @@ def assert_same_values(model, got, expected, message=""):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=message)
 
 
+def _step_rows(model, batch):
+    """(rows, positions) of a batch holding one copy of `batch` rows per step:
+    copy t (rows t * batch ..) is read at step t. Each check below runs one
+    such batch through the network instead of a pass per step (rows are
+    independent of their batch: `check_sampling`)."""
+    num_steps = num_event_steps(model)
+    return np.tile(np.arange(batch), num_steps), np.repeat(np.arange(num_steps), batch).astype(np.int32)
+
+
 def check_causality_by_gradient(model, batch=6):
     """d params_t / d x is exactly zero at every entry drawn at step >= t,
     and non-zero somewhere earlier for t > 0."""
-    x = tf.constant(soft_events(model, batch, seed=3))
+    x = soft_events(model, batch, seed=3)
     condition = random_event_condition(model, batch, seed=3)
     order = step_order(model)
-    weights = None
-    for t in range(num_event_steps(model)):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            params_t = model.params_at(model(x, condition), tf.fill([batch], t))
-            if weights is None:
-                weights = tf.random.stateless_normal(params_t.shape[-1:], seed=[5, 1])
-            scalar = tf.reduce_sum(params_t * weights)
-        reads = np.abs(tape.gradient(scalar, x).numpy()).max(axis=0)
+    rows, positions = _step_rows(model, batch)
+    copies = tf.constant(x[rows])
+    with tf.GradientTape() as tape:
+        tape.watch(copies)
+        params = model.params_at(model(copies, condition_rows(condition, rows)), positions)
+        weights = tf.random.stateless_normal(params.shape[-1:], seed=[5, 1])
+        scalar = tf.reduce_sum(params * weights)
+    grads = tape.gradient(scalar, copies).numpy().reshape((-1, batch) + x.shape[1:])
+    for t, grad in enumerate(grads):
+        reads = np.abs(grad).max(axis=0)
         assert np.all(reads[order >= t] == 0.0), f"step {t} reads {np.count_nonzero(reads[order >= t])} later inputs"
         if t > 0:
             assert np.count_nonzero(reads[order < t]) > 0, f"step {t} reads nothing earlier"
@@ -257,19 +267,26 @@ def check_causality_by_perturbation(model, batch=3):
     other = random_events(model, batch, seed=9)
     condition = random_event_condition(model, batch, seed=4)
     steps, other_steps = model.to_steps(x), model.to_steps(other)
-    base = model(x, condition)
-    changed_by_earlier = 0
-    for t in range(num_event_steps(model)):
-        later = model.from_steps(tf.concat([steps[:, :t], other_steps[:, t:]], axis=1))
-        position = tf.fill([batch], t)
-        np.testing.assert_allclose(
-            model.params_at(model(later, condition), position), model.params_at(base, position),
-            rtol=1e-5, atol=1e-5, err_msg=f"step {t} changed when later steps did",
-        )
-        if t > 0:
-            earlier = model.from_steps(tf.concat([steps[:, : t - 1], other_steps[:, t - 1 : t], steps[:, t:]], axis=1))
-            changed_by_earlier += int(not np.allclose(
-                model.params_at(model(earlier, condition), position), model.params_at(base, position)))
+    num_steps = num_event_steps(model)
+    rows, positions = _step_rows(model, batch)
+    expected = model.params_at(tf.gather(model(x, condition), rows), positions).numpy()
+    later = tf.concat(
+        [model.from_steps(tf.concat([steps[:, :t], other_steps[:, t:]], axis=1)) for t in range(num_steps)], axis=0
+    )
+    got = model.params_at(model(later, condition_rows(condition, rows)), positions).numpy()
+    for t in range(num_steps):
+        copy = slice(t * batch, (t + 1) * batch)
+        np.testing.assert_allclose(got[copy], expected[copy], rtol=1e-5, atol=1e-5,
+                                   err_msg=f"step {t} changed when later steps did")
+    earlier = tf.concat([
+        model.from_steps(tf.concat([steps[:, : t - 1], other_steps[:, t - 1 : t], steps[:, t:]], axis=1))
+        for t in range(1, num_steps)
+    ], axis=0)
+    changed = model.params_at(model(earlier, condition_rows(condition, rows[batch:])), positions[batch:]).numpy()
+    changed_by_earlier = sum(
+        not np.allclose(changed[(t - 1) * batch : t * batch], expected[t * batch : (t + 1) * batch])
+        for t in range(1, num_steps)
+    )
     assert changed_by_earlier > 0, "no step's parameters depend on the step before it"
 
 

@@ -8,6 +8,8 @@ completion, tracked variables, config / `.keras` / export round trips.
 A new family gets all of it by registering (and a zoo_configs/tiny/ config);
 its own test file keeps only what is specific to it."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -25,7 +27,10 @@ DISCRETE_SEQUENCE_CASES = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
 def make(family, variant):
+    """One model per case for the whole module: no check changes a model, so
+    the checks share it and its traced (and XLA-compiled) samplers."""
     return test_case.build_case(family, variant)
 
 

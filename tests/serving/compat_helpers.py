@@ -77,6 +77,48 @@ runpy.run_path(script, run_name="__main__")
 '''
 
 
+# Runs many `saved_model_cli show --all` / `run` jobs in one arzoo-blocked
+# interpreter through the functions the console script's commands call
+# (`_show_all`, `load_inputs_from_input_arg_string`,
+# `run_saved_model_with_feed_dict`: the TF1 session loader), so TensorFlow
+# starts once rather than once per job. Prints "RESULTS <json>": per job
+# [returncode, stdout, stderr].
+_SESSION_JOBS_SCRIPT = BLOCK_ARZOO + r'''
+import contextlib, io, json, traceback
+from tensorflow.python.tools import saved_model_cli as smcli
+results = []
+for job in json.loads(_sys.argv[1]):
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            if job["command"] == "show":
+                smcli._show_all(job["dir"])
+            else:
+                feed = smcli.load_inputs_from_input_arg_string(job["inputs"], "", "")
+                smcli.run_saved_model_with_feed_dict(job["dir"], "serve", job["signature"], feed, job["outdir"], False)
+        results.append([0, out.getvalue(), ""])
+    except BaseException:
+        results.append([1, out.getvalue(), traceback.format_exc()])
+_assert_no_arzoo()
+print("RESULTS " + json.dumps(results), flush=True)
+'''
+
+
+def run_session_jobs(jobs, cwd, timeout=900):
+    """Run `saved_model_cli`-style jobs ({"command": "show", "dir"} or
+    {"command": "run", "dir", "signature", "inputs", "outdir"}) in one
+    arzoo-blocked process; [(returncode, stdout, stderr)] in order, each
+    stdout ending with the process's NO_ARZOO_OK check when it passed."""
+    proc = subprocess.run(
+        [PYTHON, "-I", "-c", _SESSION_JOBS_SCRIPT, json.dumps(jobs)], cwd=cwd, env=blocked_env(),
+        capture_output=True, text=True, timeout=timeout,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULTS ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-4000:]
+    marker = "\nNO_ARZOO_OK" if "NO_ARZOO_OK" in proc.stdout else ""
+    return [(rc, out + marker, err) for rc, out, err in json.loads(lines[-1][len("RESULTS "):])]
+
+
 def blocked_env():
     """Environment of a child: no PYTHONPATH, quiet TF, CPU only."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
