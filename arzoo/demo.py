@@ -99,7 +99,7 @@ def run_demo(
     where everything went."""
     from arzoo.evaluation.run import evaluate
     from arzoo.figures import completion_rows, save_grid
-    from arzoo.runs import Run, save_run_config
+    from arzoo.runs import Run
     from arzoo.serving import Client, export_model
     from arzoo.serving.client import row_seeds
     from arzoo.serving.config_files import update_model_config
@@ -113,9 +113,7 @@ def run_demo(
         overrides.append(f"data.max_test_examples={max_test_examples}")
     config = _choose_config(overrides)
     data = config["data"]
-    run_dir = os.path.join(output, "run")
-    os.makedirs(run_dir, exist_ok=True)
-    save_run_config(run_dir, config)
+    run_dir = os.path.join(output, "run")  # `train` writes its config.yaml
 
     _say(f"training {config['model']['family']} on {data.dataset} for {config['training'].steps} steps")
     start = time.time()
@@ -128,7 +126,7 @@ def run_demo(
 
     name = config["model"]["family"]
     export_path = export_model(model, os.path.join(output, "exports"), name)
-    model_config_file = os.path.join(output, "serving", "models.config")
+    model_config_file = os.path.join(output, "exports", "models.config")  # as `arzoo export` keeps it
     update_model_config(model_config_file, name, os.path.join(output, "exports", name))
     _say(f"exported {export_path}; starting arzoo serve")
 

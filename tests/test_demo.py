@@ -26,4 +26,4 @@ def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "out" / "run" / "model.keras").exists()
     # The samples came over gRPC from the export; its log_prob matches the model's.
     assert "served over gRPC" in out and result["log_prob_gap"] < 1e-3
-    assert result["export"].endswith("/1") and (tmp_path / "out" / "serving" / "models.config").exists()
+    assert result["export"].endswith("/1") and (tmp_path / "out" / "exports" / "models.config").exists()

@@ -17,15 +17,12 @@ def add_parser(sub, parents):
 
 def run(args):
     import arzoo
-    from arzoo.config import resolve_config
-    from arzoo.runs import save_run_config
     from arzoo.training import train
 
-    # What comes from the data (a text vocabulary) goes into the saved config too.
-    config = resolve_config(arzoo.load_config(args.config, args.set))
+    config = arzoo.load_config(args.config, args.set)
     output = args.output or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
-    os.makedirs(output, exist_ok=True)
-    save_run_config(output, config)
+    # `train` writes the resolved config (with what comes from the data, a
+    # text vocabulary) into the run folder once everything is checked.
     result = train(config, output, progress=not args.no_progress)
     summary = result.summary()
     summary["model"] = os.path.join(output, "model.keras")

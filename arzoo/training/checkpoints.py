@@ -11,6 +11,7 @@ chief's folder.
 
 import os
 import shutil
+import sys
 import tempfile
 
 import tensorflow as tf
@@ -25,6 +26,44 @@ class CheckpointError(RuntimeError):
 def checkpoint_dir(output_dir):
     """The folder that holds the chief's checkpoints."""
     return os.path.join(output_dir, CHECKPOINT_SUBDIR)
+
+
+def checkpoint_candidates(directory):
+    """Path prefixes of the checkpoints a CheckpointManager state file in
+    `directory` lists, newest first ([] if there is no state file)."""
+    state_file = os.path.join(directory, "checkpoint")
+    if not tf.io.gfile.exists(state_file):
+        return []
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+    except Exception as err:  # a corrupt state file is a parse error
+        raise CheckpointError(
+            f"Cannot read the checkpoint state file {state_file}: {err}. "
+            "Delete it (or the whole checkpoints folder) to start afresh."
+        ) from err
+    paths = list(state.all_model_checkpoint_paths) if state is not None else []
+    if state is not None and state.model_checkpoint_path and state.model_checkpoint_path not in paths:
+        paths.append(state.model_checkpoint_path)
+    if not paths:
+        raise CheckpointError(
+            f"The checkpoint state file {state_file} names no checkpoint. "
+            "Delete it (or the whole checkpoints folder) to start afresh."
+        )
+    return [p if os.path.isabs(p) else os.path.join(directory, p) for p in paths][::-1]
+
+
+def newest_readable(candidates):
+    """(the first readable checkpoint of `candidates` or None, the unreadable
+    ones before it); each unreadable one is reported on stderr."""
+    unreadable = []
+    for path in candidates:
+        reason = unreadable_checkpoint(path)
+        if reason is None:
+            return path, unreadable
+        unreadable.append(path)
+        print(f"arzoo: checkpoint {path} is unreadable ({reason}); trying the one before it.",
+              file=sys.stderr, flush=True)
+    return None, unreadable
 
 
 class Checkpointer:
@@ -51,29 +90,22 @@ class Checkpointer:
             self.checkpoint, write_dir, max_to_keep=max_to_keep
         )
 
-    def latest(self):
-        """Path prefix of the chief's newest checkpoint, or None."""
-        state_file = os.path.join(self.directory, "checkpoint")
-        if not tf.io.gfile.exists(state_file):
-            return None
-        try:
-            path = tf.train.latest_checkpoint(self.directory)
-        except Exception as err:  # a corrupt state file is a parse error
-            raise CheckpointError(
-                f"Cannot read the checkpoint state file {state_file}: {err}. "
-                "Delete it (or the whole checkpoints folder) to start afresh."
-            ) from err
-        if path is None:
-            raise CheckpointError(
-                f"The checkpoint state file {state_file} names no readable checkpoint. "
-                "Delete it (or the whole checkpoints folder) to start afresh."
-            )
-        return path
+    def candidates(self):
+        """Path prefixes of the chief's checkpoints, newest first ([] if none)."""
+        return checkpoint_candidates(self.directory)
 
     def restore_latest(self):
-        """Restore the newest checkpoint if there is one; return its path or None."""
-        path = self.latest()
+        """Restore the newest readable checkpoint if there is one; return its
+        path or None. An unreadable one (truncated by a crash, deleted) is
+        reported on stderr and the one before it tried; a readable one that
+        does not fit the model is an error."""
+        path, unreadable = newest_readable(self.candidates())
         if path is None:
+            if unreadable:
+                raise CheckpointError(
+                    f"No readable checkpoint in {self.directory}: {', '.join(unreadable)} cannot be read. "
+                    "Delete the folder to start afresh."
+                )
             return None
         try:
             status = self.checkpoint.restore(path)
@@ -85,6 +117,8 @@ class Checkpointer:
                 "ema_decay)? Delete "
                 f"{self.directory} to start afresh."
             ) from err
+        if unreadable:
+            print(f"arzoo: resumed from {path}.", file=sys.stderr, flush=True)
         return path
 
     def save(self, step):
@@ -97,6 +131,19 @@ class Checkpointer:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
 
+def unreadable_checkpoint(prefix):
+    """Why the checkpoint at `prefix` cannot be read (one line), or None.
+    Every tensor is read: a file truncated by a crash fails only there."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as err:  # truncated files raise IndexError, DataLossError, OutOfRangeError, ...
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        return f"{type(err).__name__}: {first_line}"
+    return None
+
+
 def restore_weights(model, path):
     """Load only the model's weights from a training checkpoint.
 
@@ -107,10 +154,15 @@ def restore_weights(model, path):
     """
     prefix = path
     if os.path.isdir(path):
-        folder = path if tf.train.latest_checkpoint(path) else checkpoint_dir(path)
-        prefix = tf.train.latest_checkpoint(folder)
+        folder = path if tf.io.gfile.exists(os.path.join(path, "checkpoint")) else checkpoint_dir(path)
+        prefix, unreadable = newest_readable(checkpoint_candidates(folder))
         if prefix is None:
-            raise CheckpointError(f"No checkpoint found in {path!r}.")
+            what = f": {', '.join(unreadable)} cannot be read" if unreadable else ""
+            raise CheckpointError(f"No readable checkpoint found in {path!r}{what}.")
+    else:
+        reason = unreadable_checkpoint(prefix)
+        if reason is not None:
+            raise CheckpointError(f"Cannot read the checkpoint {prefix!r}: {reason}")
     try:
         tf.train.Checkpoint(model=model).restore(prefix).expect_partial().assert_existing_objects_matched()
     except (tf.errors.OpError, ValueError, AssertionError) as err:

@@ -31,8 +31,13 @@ def per_replica_batch_size(global_batch_size, num_replicas):
     return global_batch_size // num_replicas
 
 
-def distributed_train_dataset(strategy, source_fn, global_batch_size, seed=0):
+def distributed_train_dataset(strategy, source_fn, global_batch_size, seed=0, skip_batches=0):
     """An endless, shuffled, distributed dataset of per-replica batches.
+
+    The order of batches is a function of `seed` alone (each epoch's
+    shuffle is derived from it), so a run resumed at step k with
+    `skip_batches=k` sees the batches an uninterrupted run saw from step k
+    on. Skipping reads the k batches (cheap next to training on them).
 
     Args:
       strategy: the `tf.distribute.Strategy`.
@@ -40,6 +45,7 @@ def distributed_train_dataset(strategy, source_fn, global_batch_size, seed=0):
         called once per input pipeline (worker).
       global_batch_size: examples per step over all replicas.
       seed: shuffle seed.
+      skip_batches: batches (steps) to skip, the steps already trained.
 
     Returns:
       A `tf.distribute.DistributedDataset`.
@@ -51,7 +57,8 @@ def distributed_train_dataset(strategy, source_fn, global_batch_size, seed=0):
         ds = source_fn()
         if input_context.num_input_pipelines > 1:
             ds = ds.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
-        return make_input_pipeline(ds, batch, shuffle=True, repeat=True, seed=seed, drop_remainder=True)
+        ds = make_input_pipeline(ds, batch, shuffle=True, repeat=True, seed=seed, drop_remainder=True)
+        return ds.skip(skip_batches) if skip_batches else ds
 
     return strategy.distribute_datasets_from_function(dataset_fn)
 

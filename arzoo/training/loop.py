@@ -40,6 +40,7 @@ from arzoo.training.checkpoints import Checkpointer
 from arzoo.training.metrics import DatasetBitsPerDim, per_example_bits_per_dim
 from arzoo.training.progress import ProgressBar
 from arzoo.files import atomic_path
+from arzoo.runs import save_run_config
 from arzoo.training.strategy import is_chief, make_strategy
 from arzoo.events import event_space
 from arzoo.training.summaries import make_writer, write_scalars
@@ -249,7 +250,9 @@ def train(
     Args:
       config: the dict of `arzoo.load_config` (or a raw dict with sections
         `model`, `data`, `training`, validated here).
-      output_dir: where `checkpoints/`, `tensorboard/` and `model.keras` go.
+      output_dir: where `config.yaml` (the resolved config), `checkpoints/`,
+        `tensorboard/` and `model.keras` go; created once the config, the
+        model and the data have been checked.
       steps: the step to train up to (overrides `training.steps`). A run
         resumed at or past it only writes the final outputs. With
         `training.max_seconds`, training also stops once that much wall time
@@ -292,13 +295,7 @@ def train(
     if strategy is None:
         strategy = make_strategy(training.strategy, training.num_devices, training.tpu)
     chief = is_chief(strategy)
-    if chief:
-        os.makedirs(output_dir, exist_ok=True)
     model, optimizer, step = _build(strategy, config)
-    checkpointer = Checkpointer(output_dir, chief=chief, model=model, optimizer=optimizer, step=step)
-    restored = checkpointer.restore_latest()
-    start_step = current = int(step.numpy())
-
     if train_dataset is None:
         source_fn = lambda: input_pipeline.load_model_split(data, data.train_split, model, training=True)  # noqa: E731
     elif callable(train_dataset):
@@ -306,6 +303,13 @@ def train(
     else:
         source_fn = lambda: train_dataset  # noqa: E731
     input_pipeline.check_element_spec(source_fn(), model, "training dataset")
+    # Everything is checked: only now is the run folder written.
+    if chief:
+        os.makedirs(output_dir, exist_ok=True)
+        save_run_config(output_dir, config)
+    checkpointer = Checkpointer(output_dir, chief=chief, model=model, optimizer=optimizer, step=step)
+    restored = checkpointer.restore_latest()
+    start_step = current = int(step.numpy())
     # Evaluation and samples need no collective ops, so only the chief runs them.
     evaluate = _make_evaluator(model, data, test_dataset) if training.eval_every and chief else None
 
@@ -315,9 +319,10 @@ def train(
     history, test_bpd = [], None
     try:
         if current < total_steps:
-            # A resumed run reshuffles rather than replaying the batches it saw first.
+            # A resumed run goes on with the batches it would have seen had it
+            # not stopped, so it ends on the same weights (exact resume).
             iterator = iter(input_pipeline.distributed_train_dataset(
-                strategy, source_fn, data.batch_size, seed=data.shuffle_seed + start_step
+                strategy, source_fn, data.batch_size, seed=data.shuffle_seed, skip_batches=start_step
             ))
             train_step = make_train_step(
                 strategy, model, optimizer, step, data.batch_size,

@@ -123,17 +123,41 @@ def test_resume_goes_on_from_the_last_checkpoint(digits_run, tmp_path):
     assert tf.train.latest_checkpoint(str(copy / "checkpoints")).endswith("ckpt-70")
 
 
-def test_corrupt_checkpoint_names_its_path(digits_run, tmp_path):
-    _, output_dir, _, _ = digits_run
+def test_unreadable_checkpoint_falls_back_to_the_one_before(digits_run, tmp_path, capsys):
+    """A checkpoint truncated by a crash is named on stderr and the one before
+    it resumed; with none readable, or a corrupt state file, an error names them."""
+    _, output_dir, _, config = digits_run
     copy = tmp_path / "copy"
     shutil.copytree(output_dir, copy)
-    index = copy / "checkpoints" / "ckpt-60.index"
-    index.write_bytes(b"not a checkpoint index")
-    with pytest.raises(CheckpointError, match=str(copy / "checkpoints" / "ckpt-60")):
-        train(tiny_config(), copy, steps=STEPS + 1, progress=False)
-    (copy / "checkpoints" / "checkpoint").write_text("model_checkpoint_path: {{{")
-    with pytest.raises(CheckpointError, match=str(copy / "checkpoints" / "checkpoint")):
-        train(tiny_config(), copy, steps=STEPS + 1, progress=False)
+    checkpoints = copy / "checkpoints"
+    (data,) = checkpoints.glob("ckpt-60.data-*")
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    capsys.readouterr()
+    resumed = train(config, copy, steps=STEPS + 1, progress=False)
+    assert (resumed.start_step, resumed.step) == (40, STEPS + 1)
+    err = capsys.readouterr().err
+    assert re.search(r"checkpoint .*ckpt-60 is unreadable \(\w+", err) and "resumed from" in err
+    for index in checkpoints.glob("ckpt-*.index"):
+        index.write_bytes(b"not a checkpoint index")
+    with pytest.raises(CheckpointError, match=r"No readable checkpoint in .*ckpt-61.*ckpt-40"):
+        train(config, copy, steps=STEPS + 2, progress=False)
+    (checkpoints / "checkpoint").write_text("model_checkpoint_path: {{{")
+    with pytest.raises(CheckpointError, match=str(checkpoints / "checkpoint")):
+        train(config, copy, steps=STEPS + 2, progress=False)
+
+
+def test_export_restores_the_newest_readable_checkpoint(digits_run, tmp_path):
+    from arzoo.training.checkpoints import restore_weights
+
+    _, output_dir, _, config = digits_run
+    copy = tmp_path / "copy"
+    shutil.copytree(output_dir, copy)
+    (data,) = (copy / "checkpoints").glob("ckpt-60.data-*")
+    data.write_bytes(data.read_bytes()[:10])
+    model = arzoo.build_model(config)
+    assert restore_weights(model, str(copy)).endswith("ckpt-40")
+    with pytest.raises(CheckpointError, match=r"Cannot read the checkpoint .*ckpt-60"):
+        restore_weights(model, str(copy / "checkpoints" / "ckpt-60"))
 
 
 def test_checkpoint_of_another_model_is_refused(digits_run, tmp_path):

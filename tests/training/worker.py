@@ -5,10 +5,12 @@ starts (logical CPU devices), for multi-worker clusters (one process per
 worker, TF_CONFIG set by the caller) and to kill training mid-run.
 
     python tests/training/worker.py CONFIG_JSON OUTPUT_DIR [--logical-cpus N]
-        [--steps N] [--synthetic N]
+        [--steps N] [--synthetic N] [--kill-at-step N]
 
 `--synthetic N` trains on N synthetic images (and evaluates on N // 2 others)
-instead of reading `data.dataset`.
+instead of reading `data.dataset`. `--kill-at-step N` sends the process
+SIGKILL at the first logging point at or after step N (a crash at a chosen
+step: no cleanup, no final checkpoint).
 
 Prints JSON lines on stdout: {"event": "log", "step": ..., ...} at every
 logging point and {"event": "done", ...TrainResult.summary()} at the end.
@@ -47,6 +49,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--synthetic", type=int, default=None,
                         help="use this many synthetic images instead of data.dataset")
+    parser.add_argument("--kill-at-step", type=int, default=None, help="SIGKILL this process at this step")
     args = parser.parse_args(argv)
     if args.logical_cpus:
         configure_logical_cpus(args.logical_cpus)
@@ -68,6 +71,10 @@ def main(argv=None):
 
     def log(step, logs):
         print(json.dumps({"event": "log", "step": step, **logs}), flush=True)
+        if args.kill_at_step is not None and step >= args.kill_at_step:
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
 
     result = train(config, args.output_dir, steps=args.steps, progress=False,
                    callbacks=[log], train_dataset=train_dataset, test_dataset=test_dataset)
