@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import inspect
 import os
+import typing
 from typing import Optional
 
 import yaml
@@ -85,14 +86,41 @@ class TrainingConfig:
     max_seconds: Optional[float] = None
 
 
+# What a value of each annotated field type may be (YAML gives int, float,
+# str, bool, list, None); an int is a float, a bool is neither.
+_TYPE_CHECKS = {
+    int: ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    float: ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    str: ("a string", lambda v: isinstance(v, str)),
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    list: ("a list", lambda v: isinstance(v, list)),
+}
+
+
+def _check_type(section, field, value):
+    annotation = field.type
+    optional = typing.get_origin(annotation) is typing.Union and type(None) in typing.get_args(annotation)
+    if optional:
+        if value is None:
+            return
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    what, check = _TYPE_CHECKS[annotation]
+    if not check(value):
+        allowed = f"{what} or null" if optional else what
+        raise ConfigError(f"{section}.{field.name} must be {allowed}, got {value!r}.")
+
+
 def _check_fields(section, cls, values):
+    if not isinstance(values, dict):
+        raise ConfigError(f"The {section!r} section must be a mapping of keys to values, got {values!r}.")
     names = {f.name: f for f in dataclasses.fields(cls)}
-    for key in values:
+    for key, value in values.items():
         if key not in names:
             raise ConfigError(
                 f"Unknown key {section}.{key}; allowed keys in '{section}': "
                 f"{', '.join(sorted(names))}."
             )
+        _check_type(section, names[key], value)
     return cls(**values)
 
 
@@ -174,10 +202,14 @@ def apply_overrides(raw, overrides):
             raise ConfigError(
                 f"--set key {path!r} must be section.key with section in {', '.join(SECTIONS)}."
             )
-        raw.setdefault(parts[0], {})
-        if raw[parts[0]] is None:
+        if raw.get(parts[0]) is None:
             raw[parts[0]] = {}
-        raw[parts[0]][parts[1]] = yaml.safe_load(value)
+        if not isinstance(raw[parts[0]], dict):
+            raise ConfigError(f"--set {item!r}: the config's {parts[0]!r} section is not a mapping.")
+        try:
+            raw[parts[0]][parts[1]] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML: {' '.join(str(err).split())}") from None
     return raw
 
 
@@ -185,8 +217,15 @@ def read_config(path):
     """The raw (unvalidated) mapping of a YAML config file."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"No config file at {path!r}.")
-    with open(path) as f:
-        raw = yaml.safe_load(f)
+    if os.path.isdir(path):
+        raise ConfigError(f"{path!r} is a folder; give a YAML config file, e.g. zoo_configs/digits/pixelcnn.yaml.")
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(err).split())}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (UTF-8) YAML file.") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a config must be a YAML mapping, got {type(raw).__name__}.")
     return raw

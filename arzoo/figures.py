@@ -1,6 +1,7 @@
 """PNG figures: sample grids, completions, causality maps."""
 
 import io
+import os
 
 import numpy as np
 from PIL import Image
@@ -67,8 +68,17 @@ def completion_rows(originals, known_mask, completions):
     return np.stack(rows)
 
 
+def check_png_path(path, name="path"):
+    """`path` if it names a .png file, else a ValueError (PNG bytes under
+    another suffix would mislead every viewer)."""
+    if os.path.splitext(str(path))[1].lower() != ".png":
+        raise ValueError(f"{name} {str(path)!r} must end in .png: the image is written as a PNG.")
+    return path
+
+
 def save_png(path, array):
     """Write a `[H, W, 3]` uint8 array as a PNG, atomically."""
+    check_png_path(path)
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(array, np.uint8)).save(buffer, format="PNG")
     atomic_write_bytes(path, buffer.getvalue())

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Serve the exports listed in serving/models.config with TensorFlow Serving:
-# the tensorflow_model_server binary if installed, else its Docker image.
-# (For development without either: `arzoo serve --model_config_file serving/models.config`.)
+# Serve the exports listed in exports/models.config (what `arzoo export`
+# keeps in its default export base; MODEL_CONFIG_FILE to change it) with
+# TensorFlow Serving: the tensorflow_model_server binary if installed, else
+# its Docker image; batching when exports/batching.config exists (written by
+# `arzoo export --batching-config-file exports/batching.config`).
+# (For development without either: `arzoo serve --model_config_file exports/models.config`.)
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-config="${MODEL_CONFIG_FILE:-$here/models.config}"
-batching="${BATCHING_CONFIG_FILE:-$here/batching.config}"
+config="$(realpath -m "${MODEL_CONFIG_FILE:-exports/models.config}")"
+batching="$(realpath -m "${BATCHING_CONFIG_FILE:-$(dirname "$config")/batching.config}")"
 grpc_port="${GRPC_PORT:-8500}"
 rest_port="${REST_PORT:-8501}"
 [ -f "$config" ] || { echo "no $config: run 'arzoo export' first" >&2; exit 2; }
@@ -18,7 +20,7 @@ elif command -v docker >/dev/null 2>&1; then
   mounts=()
   while read -r base; do mounts+=(-v "$base:$base:ro"); done < <(sed -n 's/.*base_path: "\(.*\)".*/\1/p' "$config")
   exec docker run --rm -p "$grpc_port:8500" -p "$rest_port:8501" "${mounts[@]}" \
-    -v "$here:$here:ro" tensorflow/serving "${args[@]}"
+    -v "$(dirname "$config"):$(dirname "$config"):ro" tensorflow/serving "${args[@]}"
 else
   echo "Neither tensorflow_model_server nor docker found; for development use: arzoo serve --model_config_file $config" >&2
   exit 2

@@ -76,7 +76,7 @@ def test_overrides(tmp_path):
 
 @pytest.mark.parametrize("decay", [0.0, 1.5, "fast", True])
 def test_learning_rate_decay_must_be_a_factor_in_0_1(decay):
-    with pytest.raises(ConfigError, match=r"training.learning_rate_decay must be in \(0, 1\]"):
+    with pytest.raises(ConfigError, match=r"training.learning_rate_decay must be (in \(0, 1\]|a number or null)"):
         validate_config(raw(training={"learning_rate_decay": decay}))
 
 

@@ -7,7 +7,7 @@ vectors."""
 import argparse
 import sys
 
-from arzoo.cli.common import print_json
+from arzoo.cli.common import int_in, positive_float, print_json
 
 
 def add_parser(sub, parents):
@@ -17,25 +17,25 @@ def add_parser(sub, parents):
     common.add_argument("--target", default="localhost:8500", help="host:port (default localhost:8500)")
     common.add_argument("--model", required=True, help="served model name")
     common.add_argument("--version", help="integer version or version label (default: the latest)")
-    common.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
+    common.add_argument("--timeout", type=positive_float, default=120.0, help="seconds per request (default 120)")
     csub = p.add_subparsers(dest="client_command", required=True)
 
     c = csub.add_parser("sample", parents=[common], help="draw samples: images into a PNG grid (and a "
                         ".npy), audio into WAV files, text printed and into a .txt, vectors into a .npy")
-    c.add_argument("--n", type=int, default=16, help="number of samples (default 16)")
+    c.add_argument("--n", type=int_in(1), default=16, help="number of samples (default 16)")
     c.add_argument("--seed", type=int, default=0,
                    help="row i uses fold_in(seed, i), as `arzoo sample --seed` (default 0)")
-    c.add_argument("--temperature", type=float, default=1.0)
-    c.add_argument("--label", type=int, help="class label for a class-conditional model (required there)")
-    c.add_argument("--num-levels", type=int,
+    c.add_argument("--temperature", type=positive_float, default=1.0)
+    c.add_argument("--label", type=int_in(0), help="class label for a class-conditional model (required there)")
+    c.add_argument("--num-levels", type=int_in(2),
                    help="image models: levels, to scale them to grey values (default: what the export's "
                    "metadata says, else 256)")
-    c.add_argument("--seconds", type=float, help="audio models: length of each sample (default: the "
+    c.add_argument("--seconds", type=positive_float, help="audio models: length of each sample (default: the "
                    "model's sample_length)")
-    c.add_argument("--speaker", type=int, help="audio models: speaker id (default: cycle through them)")
-    c.add_argument("--length", type=int, help="text models: characters to draw (default 200)")
+    c.add_argument("--speaker", type=int_in(0), help="audio models: speaker id (default: cycle through them)")
+    c.add_argument("--length", type=int_in(1), help="text models: characters to draw (default 200)")
     c.add_argument("--prompt", help="text models: continue this text")
-    c.add_argument("--batch-size", type=int, default=64,
+    c.add_argument("--batch-size", type=int_in(1), default=64,
                    help="rows per request, at most the export's max batch size (default 64)")
     c.add_argument("--out", default="samples.png",
                    help="PNG path (audio: a folder, default ./samples; text: <out>.txt; vectors: <out>.npy)")
@@ -47,8 +47,8 @@ def add_parser(sub, parents):
     c.add_argument("--npy", required=True,
                    help="events as the model takes them: int levels [B, H, W, C] or [B, T], "
                    "floats [B, D]; or one event without the batch axis")
-    c.add_argument("--label", type=int, help="class label for every event (class-conditional models)")
-    c.add_argument("--batch-size", type=int, default=64,
+    c.add_argument("--label", type=int_in(0), help="class label for every event (class-conditional models)")
+    c.add_argument("--batch-size", type=int_in(1), default=64,
                    help="events per request, at most the export's max batch size (default 64)")
     c.set_defaults(client_action=_log_prob)
 

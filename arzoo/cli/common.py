@@ -1,7 +1,9 @@
 """What the command modules share: JSON output, `--set`, the errors that
-become one line."""
+become one line, argument types that name a bad value."""
 
+import argparse
 import json
+import math
 
 
 def print_json(obj):
@@ -19,3 +21,33 @@ def user_errors():
     from arzoo.training.checkpoints import CheckpointError
 
     return (ValueError, FileNotFoundError, CheckpointError, DatasetUnavailableError, ServingError)
+
+
+# ----- argument types: a bad value is one argparse error line naming it -----
+
+
+def int_in(minimum, maximum=None):
+    """An argparse `type` accepting integers in [minimum, maximum]."""
+    allowed = f"an integer >= {minimum}" if maximum is None else f"an integer in {minimum}..{maximum}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
+        return value
+
+    return parse
+
+
+def positive_float(text):
+    """An argparse `type` accepting finite numbers > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value

@@ -1,6 +1,6 @@
 """`arzoo data ...`: make offline datasets."""
 
-from arzoo.cli.common import print_json
+from arzoo.cli.common import int_in, print_json
 
 
 def add_parser(sub, parents):
@@ -12,9 +12,9 @@ def add_parser(sub, parents):
         "(the offline default of the WaveNet configs)",
     )
     c.add_argument("--out", required=True, help="corpus folder: <out>/<speaker>/<nnn>.wav + .txt")
-    c.add_argument("--sample-rate", type=int, default=16000, help="Hz (default 16000)")
+    c.add_argument("--sample-rate", type=int_in(1000), default=16000, help="Hz (default 16000)")
     c.add_argument("--voices", nargs="*", help="speaker names (default: every installed voice)")
-    c.add_argument("--max-sentences", type=int, help="use the first N sentences only")
+    c.add_argument("--max-sentences", type=int_in(1), help="use the first N sentences only")
     c.add_argument("--no-progress", action="store_true")
     c.set_defaults(func=speech_corpus)
 

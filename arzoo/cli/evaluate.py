@@ -1,6 +1,6 @@
 """`arzoo eval RUN`: test NLL of a trained run next to its baselines."""
 
-from arzoo.cli.common import add_set_argument, print_json
+from arzoo.cli.common import add_set_argument, int_in, print_json
 
 
 def add_parser(sub, parents):
@@ -8,11 +8,11 @@ def add_parser(sub, parents):
                        "bits/character) of a trained run with baselines")
     p.add_argument("run", help="a run folder written by `arzoo train`")
     p.add_argument("--split", help="TFDS split (default: the config's test split)")
-    p.add_argument("--max-examples", type=int, help="evaluate only the first N examples")
-    p.add_argument("--batch-size", type=int,
+    p.add_argument("--max-examples", type=int_in(1), help="evaluate only the first N examples")
+    p.add_argument("--batch-size", type=int_in(1),
                    help="examples per batch (default: 256 images, 16 clips, 64 text windows)")
     p.add_argument("--no-baselines", action="store_true", help="skip the baselines")
-    p.add_argument("--ensemble", type=int, metavar="K",
+    p.add_argument("--ensemble", type=int_in(1), metavar="K",
                    help="MADE / DeepNADE: also score the ensemble of K masks or orderings "
                    "(default: the model's ensemble_size when above 1)")
     p.add_argument("--speaker-id", action="store_true",

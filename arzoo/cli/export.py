@@ -2,10 +2,7 @@
 
 import os
 
-from arzoo.cli.common import print_json
-
-DEFAULT_MODEL_CONFIG = os.path.join("serving", "models.config")
-DEFAULT_BATCHING_CONFIG = os.path.join("serving", "batching.config")
+from arzoo.cli.common import int_in, print_json
 
 
 def add_parser(sub, parents):
@@ -16,13 +13,13 @@ def add_parser(sub, parents):
                    "a run's checkpoints/ folder: the latest is used)")
     p.add_argument("--base", default="exports", help="export base folder (default exports/)")
     p.add_argument("--name", help="served model name (default: the model family)")
-    p.add_argument("--version", type=int, help="integer version (default: next after the highest)")
-    p.add_argument("--max-batch-size", type=int, default=64,
+    p.add_argument("--version", type=int_in(1), help="integer version (default: next after the highest)")
+    p.add_argument("--max-batch-size", type=int_in(1), default=64,
                    help="largest batch a request may carry (default 64)")
-    p.add_argument("--model-config-file", default=DEFAULT_MODEL_CONFIG,
-                   help="TF Serving model_config_list to add the model to")
-    p.add_argument("--batching-config-file", default=DEFAULT_BATCHING_CONFIG,
-                   help="TF Serving batching parameters to write")
+    p.add_argument("--model-config-file",
+                   help="TF Serving model_config_list to add the model to (default <base>/models.config)")
+    p.add_argument("--batching-config-file",
+                   help="also write TF Serving batching parameters here (max_batch_size = --max-batch-size)")
     p.set_defaults(func=run)
 
 
@@ -38,11 +35,10 @@ def run(args):
         restore_weights(run_.model, args.checkpoint)
     name = args.name or run_.model.family
     path = export_model(run_.model, args.base, name, args.version, args.max_batch_size)
-    update_model_config(args.model_config_file, name, os.path.join(args.base, name))
-    write_batching_config(args.batching_config_file, args.max_batch_size)
-    print_json({
-        "export": path,
-        "keras": os.path.join(path, "model.keras"),
-        "model_config_file": args.model_config_file,
-        "batching_config_file": args.batching_config_file,
-    })
+    model_config_file = args.model_config_file or os.path.join(args.base, "models.config")
+    update_model_config(model_config_file, name, os.path.join(args.base, name))
+    result = {"export": path, "keras": os.path.join(path, "model.keras"), "model_config_file": model_config_file}
+    if args.batching_config_file:
+        write_batching_config(args.batching_config_file, args.max_batch_size)
+        result["batching_config_file"] = args.batching_config_file
+    print_json(result)

@@ -1,30 +1,30 @@
 """`arzoo sample RUN`: draw samples and write them for people (the model's
 event space says how: PNG grid, WAV files and a spectrogram, text, .npy)."""
 
-from arzoo.cli.common import print_json
+from arzoo.cli.common import int_in, positive_float, print_json
 
 
 def add_parser(sub, parents):
     p = sub.add_parser("sample", parents=parents, help="draw samples: images into a PNG grid, audio "
                        "into WAV files and a spectrogram PNG (and a .npy), text printed and into a .txt")
     p.add_argument("run", help="a run folder, a .keras file or a config .yaml (untrained)")
-    p.add_argument("--n", type=int, default=16, help="number of samples")
+    p.add_argument("--n", type=int_in(1), default=16, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="row i uses fold_in(seed, i)")
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--label", type=int, help="class label for a class-conditional model "
+    p.add_argument("--temperature", type=positive_float, default=1.0)
+    p.add_argument("--label", type=int_in(0), help="class label for a class-conditional model "
                    "(default: cycle through the classes)")
     p.add_argument("--method", choices=["cached", "naive"], default="cached")
     p.add_argument("--out", default="samples.png",
                    help="PNG path (audio models: a folder, default ./samples)")
-    p.add_argument("--seconds", type=float, help="audio models: length of each sample "
+    p.add_argument("--seconds", type=positive_float, help="audio models: length of each sample "
                    "(default: the model's sample_length, or the --features-from file)")
-    p.add_argument("--speaker", type=int, help="audio models: speaker id (default: cycle through them)")
+    p.add_argument("--speaker", type=int_in(0), help="audio models: speaker id (default: cycle through them)")
     p.add_argument("--features-from", help="vocoders: a WAV whose log-mel features condition the samples")
     p.add_argument("--continue-from", help="audio models: a WAV whose start is continued")
-    p.add_argument("--prefix-seconds", type=float, default=0.5,
+    p.add_argument("--prefix-seconds", type=positive_float,
                    help="with --continue-from: how much of the file to keep (default 0.5)")
     p.add_argument("--prompt", help="text models: continue this text")
-    p.add_argument("--length", type=int,
+    p.add_argument("--length", type=int_in(1),
                    help="text models: characters to draw (default the model's sample_length)")
     p.set_defaults(func=run)
 
@@ -34,4 +34,6 @@ def run(args):
     from arzoo.runs import open_run
 
     run_ = open_run(args.run)
-    print_json(event_space(run_.model).sample_command(args, run_))
+    space = event_space(run_.model)
+    space.refuse_other_sample_options(args)
+    print_json(space.sample_command(args, run_))

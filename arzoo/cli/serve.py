@@ -4,7 +4,10 @@ export` folders, until Ctrl-C or SIGTERM."""
 import os
 import sys
 
-DEFAULT_MODEL_CONFIG = os.path.join("serving", "models.config")
+from arzoo.cli.common import int_in, positive_float
+
+# Where `arzoo export` (default --base exports) lists what it wrote.
+DEFAULT_MODEL_CONFIG = os.path.join("exports", "models.config")
 
 
 def add_parser(sub, parents):
@@ -26,11 +29,11 @@ def add_parser(sub, parents):
                    help="folder holding the model's integer version folders")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 for all)")
-    p.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 picks a free one)")
+    p.add_argument("--port", type=int_in(0, 65535), default=8500, help="gRPC port (default 8500; 0 picks a free one)")
     p.add_argument("--file_system_poll_wait_seconds", "--file-system-poll-wait-seconds",
-                   dest="file_system_poll_wait_seconds", type=float, default=2.0,
+                   dest="file_system_poll_wait_seconds", type=positive_float, default=2.0,
                    help="seconds between scans for new versions (default 2)")
-    p.add_argument("--max-workers", type=int, default=16, help="request threads (default 16)")
+    p.add_argument("--max-workers", type=int_in(1), default=16, help="request threads (default 16)")
     p.set_defaults(func=run)
 
 

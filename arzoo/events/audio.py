@@ -14,8 +14,13 @@ DEFAULT_MAX_SECONDS = 10  # the longest audio a request may ask for or send, by 
 EVAL_CLIP_SEED = 1234
 
 
+# How much of a --continue-from file `arzoo sample` keeps by default.
+DEFAULT_PREFIX_SECONDS = 0.5
+
+
 class AudioSpace(EventSpace):
     name = "audio"
+    sample_options = ("--seconds", "--speaker", "--features-from", "--continue-from", "--prefix-seconds")
     unit = "bits/sample"
 
     def load_split(self, data, split, training=False):
@@ -165,13 +170,16 @@ class AudioSpace(EventSpace):
             length = length or len(reference)
         elif args.features_from:
             raise ValueError("--features-from was given but the model takes no local features.")
+        if args.prefix_seconds is not None and not args.continue_from:
+            raise ValueError("--prefix-seconds applies with --continue-from only.")
         condition = model.join_condition(speaker, features)
         if args.continue_from:
             prefix = self._read_input_wav(args.continue_from, "--continue-from")
-            known = int(round(args.prefix_seconds * model.sample_rate))
+            prefix_seconds = DEFAULT_PREFIX_SECONDS if args.prefix_seconds is None else args.prefix_seconds
+            known = int(round(prefix_seconds * model.sample_rate))
             if not 0 < known <= len(prefix):
                 raise ValueError(
-                    f"--prefix-seconds {args.prefix_seconds} gives {known} samples; the file has {len(prefix)}."
+                    f"--prefix-seconds {prefix_seconds} gives {known} samples; the file has {len(prefix)}."
                 )
             length = length or (known + model.sample_rate)
             x = np.zeros((count, length), np.int32)

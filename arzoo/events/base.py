@@ -41,6 +41,24 @@ class EventSpace:
 
     # ----- sampling for people -------------------------------------------------
 
+    # The options of `arzoo sample` that only some kinds of event read
+    # ({flag: argparse dest}), and the ones this space reads; `arzoo sample`
+    # refuses the others when given.
+    EVENT_SAMPLE_OPTIONS = {
+        "--label": "label", "--seconds": "seconds", "--speaker": "speaker",
+        "--features-from": "features_from", "--continue-from": "continue_from",
+        "--prefix-seconds": "prefix_seconds", "--prompt": "prompt", "--length": "length",
+    }
+    sample_options = ()
+
+    def refuse_other_sample_options(self, args):
+        """A ValueError naming the given `arzoo sample` options this space does not read."""
+        self.refuse_options(
+            {flag: getattr(args, dest, None) for flag, dest in self.EVENT_SAMPLE_OPTIONS.items()
+             if flag not in self.sample_options},
+            f"{self.name} models ({type(self.model).__name__})",
+        )
+
     def sample_command(self, args, run):
         """`arzoo sample`: draw, write files, return the JSON summary."""
         raise NotImplementedError

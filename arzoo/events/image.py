@@ -28,6 +28,7 @@ def load_image_split(data, split, num_levels):
 
 class ImageSpace(EventSpace):
     name = "image"
+    sample_options = ("--label",)
     unit = "bits/dim"
 
     def load_split(self, data, split, training=False):
@@ -120,9 +121,10 @@ class ImageSpace(EventSpace):
 
     def sample_command(self, args, run):
         """A PNG grid of samples and their levels as .npy."""
-        from arzoo.figures import save_grid
+        from arzoo.figures import check_png_path, save_grid
         from arzoo.files import atomic_path
 
+        check_png_path(args.out, "--out")
         model = self.model
         condition = self.default_condition(args.n, args.label)
         self.say(
@@ -195,9 +197,10 @@ class ImageSpace(EventSpace):
     @classmethod
     def client_sample(cls, client, args, info):
         """A PNG grid and the levels as .npy."""
-        from arzoo.figures import save_grid
+        from arzoo.figures import check_png_path, save_grid
         from arzoo.files import atomic_path
 
+        check_png_path(args.out, "--out")
         cls.refuse_options({"--seconds": args.seconds, "--speaker": args.speaker, "--length": args.length,
                             "--prompt": args.prompt}, "image models")
         condition = cls.served_labels(client, "sample", args.label, args.n)

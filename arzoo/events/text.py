@@ -19,6 +19,7 @@ DEFAULT_CLIENT_LENGTH = 200  # characters `arzoo client sample` draws (an export
 
 class TextSpace(EventSpace):
     name = "text"
+    sample_options = ("--label", "--prompt", "--length")
     unit = "bits/character"
 
     def load_split(self, data, split, training=False):

@@ -10,6 +10,7 @@ from arzoo.events.base import EventSpace
 
 class VectorSpace(EventSpace):
     name = "vector"
+    sample_options = ()
     unit = "nats/example"
 
     def load_split(self, data, split, training=False):

@@ -11,9 +11,17 @@ from arzoo.files import atomic_write_bytes
 def read_model_config(path):
     """The ModelServerConfig in a `models.config` text proto (empty if absent)."""
     config = model_server_config_pb2.ModelServerConfig()
+    if os.path.isdir(path):
+        raise ValueError(f"{path!r} is a folder; a models.config is a text file (TF Serving's ModelServerConfig).")
     if os.path.exists(path):
         with open(path) as f:
-            text_format.Parse(f.read(), config)
+            text = f.read()
+        try:
+            text_format.Parse(text, config)
+        except text_format.ParseError as err:
+            raise ValueError(
+                f"{path} is not a valid TF Serving models.config (ModelServerConfig text proto): {err}"
+            ) from None
     return config
 
 

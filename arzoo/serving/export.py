@@ -65,15 +65,18 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         raise ValueError(
             f"Model name {name!r} is not allowed: use letters, digits, '_', '.' or '-'."
         )
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+        raise ValueError(f"version must be a positive integer, got {version!r}.")
     module = serving_module_for(model, max_batch_size, max_length)  # bad arguments fail before any folder
     model_dir = os.path.join(os.path.abspath(base), name)
+    for folder in (base, model_dir):
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ValueError(f"The export base {folder!r} is a file, not a folder; give a folder (created if missing).")
     os.makedirs(model_dir, exist_ok=True)
     _remove_stale_temporaries(model_dir)
     present = existing_versions(model_dir)
     if version is None:
         version = (present[-1] + 1) if present else 1
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version must be a positive integer, got {version!r}.")
     if version in present:
         raise ValueError(
             f"Version {version} already exists in {model_dir}; versions present: {present}."

@@ -188,6 +188,13 @@ def entries_from_flags(model_config_file=None, model_name=None, model_base_path=
         raise ValueError("--model_name needs --model_base_path.")
     if not entries:
         raise ValueError("Nothing to serve: give --model_config_file or --model_base_path.")
+    for entry in entries:
+        # An existing empty folder is polled for versions; a missing one is a mistake.
+        if not os.path.isdir(entry.base_path):
+            raise FileNotFoundError(
+                f"Model {entry.name!r}: base path {entry.base_path!r} is not a folder "
+                "(it should hold the integer version folders `arzoo export` writes)."
+            )
     return entries
 
 
@@ -378,6 +385,8 @@ class Server:
             raise ValueError(f"poll_wait_seconds must be > 0, got {poll_wait_seconds}.")
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}.")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an integer in 0..65535 (0: any free port), got {port!r}.")
         self._models = {entry.name: _Model(entry) for entry in models}
         self.host = host
         self.port = int(port)
