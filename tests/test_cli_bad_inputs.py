@@ -70,7 +70,7 @@ BAD = [
     # serve
     (["serve", "--port", "70000", "--model_base_path", "@exports/empty"],
      r"argument --port: must be an integer in 0..65535, got '70000'"),
-    (["serve", "--port", "0", "--model_base_path", "@exports/missing"], r"base path '.*missing' is not a folder"),
+    (["serve", "--port", "0", "--model_base_path", "@exports/missing"], r"--model_base_path '.*missing' is not a folder"),
     (["serve", "--port", "0", "--model_config_file", "@bad.config"], r"not a valid TF Serving models.config"),
     (["serve", "--port", "0", "--file_system_poll_wait_seconds", "0", "--model_base_path", "@exports/empty"],
      r"argument --file_system_poll_wait_seconds\S*: must be a finite number > 0, got .0."),

@@ -183,18 +183,18 @@ def entries_from_flags(model_config_file=None, model_name=None, model_base_path=
         config_dir = os.path.dirname(os.path.abspath(model_config_file))
         entries += entries_from_config(config, config_dir)
     if model_base_path:
+        # A missing folder given on the command line is a mistake (a config's
+        # base path may appear later, as for TF Serving, and is polled).
+        if not os.path.isdir(model_base_path):
+            raise FileNotFoundError(
+                f"--model_base_path {model_base_path!r} is not a folder (it should hold the integer "
+                "version folders `arzoo export` writes)."
+            )
         entries.append(ModelEntry(name=model_name or "default", base_path=model_base_path))
     elif model_name:
         raise ValueError("--model_name needs --model_base_path.")
     if not entries:
         raise ValueError("Nothing to serve: give --model_config_file or --model_base_path.")
-    for entry in entries:
-        # An existing empty folder is polled for versions; a missing one is a mistake.
-        if not os.path.isdir(entry.base_path):
-            raise FileNotFoundError(
-                f"Model {entry.name!r}: base path {entry.base_path!r} is not a folder "
-                "(it should hold the integer version folders `arzoo export` writes)."
-            )
     return entries
 
 

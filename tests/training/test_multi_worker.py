@@ -68,6 +68,6 @@ def test_two_workers_train_in_sync(tmp_path):
     checkpoints = sorted(os.listdir(output_dir / "checkpoints"))
     assert "ckpt-6.index" in checkpoints and "ckpt-3.index" in checkpoints
     assert (output_dir / "model.keras").exists()
-    assert sorted(os.listdir(output_dir)) == ["checkpoints", "model.keras", "tensorboard"]
+    assert sorted(os.listdir(output_dir)) == ["checkpoints", "config.yaml", "model.keras", "tensorboard"]
     # The non-chief wrote its checkpoints to a temporary folder and removed it.
     assert os.listdir(tmp_path / "tmp1") == []
