@@ -125,9 +125,10 @@ def _check_fields(section, cls, values):
 
 
 def _check_positive(section, obj, keys):
+    """Range checks only: `_check_type` has already checked that each is a number."""
     for key in keys:
         value = getattr(obj, key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        if value is not None and value <= 0:
             raise ConfigError(f"{section}.{key} must be a positive number, got {value!r}.")
 
 
@@ -176,7 +177,7 @@ def validate_config(config):
     _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length", "sequence_length"])
     _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices", "max_seconds"])
     decay = training.learning_rate_decay
-    if decay is not None and (isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0.0 < decay <= 1.0):
+    if decay is not None and not 0.0 < decay <= 1.0:
         raise ConfigError(
             f"training.learning_rate_decay must be in (0, 1] (a factor per step), "
             f"got {training.learning_rate_decay!r}."

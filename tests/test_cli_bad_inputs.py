@@ -27,6 +27,7 @@ def place(tmp_path_factory):
     (root / "a_file").write_text("not a folder")
     (root / "broken.yaml").write_text("model: [family: pixelcnn\n")
     (root / "bad.config").write_text("model_config_list { config { name: ")
+    (root / "bad_batching.config").write_text("max_batch_size { value: 8 }\nbatch_timeout { value: 1 }\n")
     (root / "exports" / "empty").mkdir(parents=True)
     return root
 
@@ -74,7 +75,17 @@ BAD = [
     (["serve", "--port", "0", "--model_config_file", "@bad.config"], r"not a valid TF Serving models.config"),
     (["serve", "--port", "0", "--file_system_poll_wait_seconds", "0", "--model_base_path", "@exports/empty"],
      r"argument --file_system_poll_wait_seconds\S*: must be a finite number > 0, got .0."),
+    (["serve", "--port", "0", "--rest_api_port", "65536", "--model_base_path", "@exports/empty"],
+     r"argument --rest_api_port\S*: must be an integer in 0..65535, got '65536'"),
+    (["serve", "--port", "0", "--max_request_bytes", "0", "--model_base_path", "@exports/empty"],
+     r"argument --max_request_bytes\S*: must be an integer >= 1, got '0'"),
+    (["serve", "--port", "0", "--batching_parameters_file", "@absent.config", "--model_base_path", "@exports/empty"],
+     r"--batching_parameters_file .*absent.config does not exist"),
+    (["serve", "--port", "0", "--batching_parameters_file", "@bad_batching.config", "--model_base_path",
+      "@exports/empty"], r"bad_batching.config is not a valid TF Serving batching parameters file.*batch_timeout"),
     # client (refused before any connection is made)
+    (["client", "sample", "--model", "m", "--target", "grpc://localhost:8500"],
+     r"target 'grpc://localhost:8500': give host:port \(gRPC\) or http://host:port \(REST\)"),
     (["client", "sample", "--model", "m", "--n", "0"], r"argument --n: must be an integer >= 1, got '0'"),
     (["client", "sample", "--model", "m", "--timeout", "-1"], r"argument --timeout: must be a finite number > 0"),
 ]

@@ -1,5 +1,5 @@
-"""`arzoo client ...`: call a served model over TF Serving's gRPC API
-(`arzoo serve` and tensorflow_model_server alike). `client sample` writes
+"""`arzoo client ...`: call a served model over TF Serving's gRPC or REST
+API (`arzoo serve` and tensorflow_model_server alike). `client sample` writes
 what the served model draws as its event space writes it: a PNG grid for
 images, WAV files for audio, text printed and into a .txt, a .npy for
 vectors."""
@@ -11,10 +11,11 @@ from arzoo.cli.common import int_in, positive_float, print_json
 
 
 def add_parser(sub, parents):
-    p = sub.add_parser("client", parents=parents, help="call a served model over TF Serving's gRPC API",
+    p = sub.add_parser("client", parents=parents, help="call a served model over TF Serving's gRPC or REST API",
                        description="Works against `arzoo serve` and tensorflow_model_server alike.")
     common = argparse.ArgumentParser(add_help=False, parents=parents)
-    common.add_argument("--target", default="localhost:8500", help="host:port (default localhost:8500)")
+    common.add_argument("--target", default="localhost:8500", help="host:port for gRPC (default localhost:8500), "
+                        "http://host:port for REST (e.g. http://localhost:8501)")
     common.add_argument("--model", required=True, help="served model name")
     common.add_argument("--version", help="integer version or version label (default: the latest)")
     common.add_argument("--timeout", type=positive_float, default=120.0, help="seconds per request (default 120)")

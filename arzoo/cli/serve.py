@@ -1,5 +1,6 @@
-"""`arzoo serve`: an embedded TensorFlow Serving gRPC server over `arzoo
-export` folders, until Ctrl-C or SIGTERM."""
+"""`arzoo serve`: an embedded TensorFlow Serving server (gRPC, and REST when
+--rest_api_port is given) over `arzoo export` folders, until Ctrl-C or
+SIGTERM. Flags are tensorflow_model_server's (dashes accepted too)."""
 
 import os
 import sys
@@ -14,8 +15,8 @@ def add_parser(sub, parents):
     p = sub.add_parser(
         "serve", parents=parents,
         help="serve exported models over TF Serving's gRPC API (Predict, GetModelMetadata, "
-        "GetModelStatus)",
-        description="An embedded TensorFlow Serving gRPC server over `arzoo export` folders. "
+        "GetModelStatus) and, with --rest_api_port, its REST API",
+        description="An embedded TensorFlow Serving server over `arzoo export` folders. "
         "Serves the highest integer version of each model (another version present on disk "
         "when a request names it), picks up new versions by polling, runs until Ctrl-C or "
         "SIGTERM and prints the address it listens on.",
@@ -30,6 +31,16 @@ def add_parser(sub, parents):
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1, this machine only; 0.0.0.0 for all)")
     p.add_argument("--port", type=int_in(0, 65535), default=8500, help="gRPC port (default 8500; 0 picks a free one)")
+    p.add_argument("--rest_api_port", "--rest-api-port", dest="rest_api_port", type=int_in(0, 65535),
+                   help="REST (HTTP/JSON) port, off unless given (8501 by convention; 0 picks a free one)")
+    p.add_argument("--max_request_bytes", "--max-request-bytes", dest="max_request_bytes", type=int_in(1),
+                   default=64 * 2**20, help="largest request read, in bytes (default 64 MiB): a larger one is "
+                   "RESOURCE_EXHAUSTED over gRPC, HTTP 413 over REST")
+    p.add_argument("--enable_batching", "--enable-batching", dest="enable_batching", action="store_true",
+                   help="merge concurrent requests for one signature into one run, as TF Serving does")
+    p.add_argument("--batching_parameters_file", "--batching-parameters-file", dest="batching_parameters_file",
+                   help="TF Serving BatchingParameters text proto (max_batch_size, batch_timeout_micros, "
+                   "num_batch_threads, allowed_batch_sizes, max_enqueued_batches); implies --enable_batching")
     p.add_argument("--file_system_poll_wait_seconds", "--file-system-poll-wait-seconds",
                    dest="file_system_poll_wait_seconds", type=positive_float, default=2.0,
                    help="seconds between scans for new versions (default 2)")
@@ -53,9 +64,15 @@ def run(args):
     import signal
     import threading
 
+    from arzoo.serving.batching import BatchingParameters
     from arzoo.serving.server import Server
 
     _serving_log()
+    batching = None
+    if args.batching_parameters_file:
+        batching = BatchingParameters.from_file(args.batching_parameters_file)
+    elif args.enable_batching:
+        batching = BatchingParameters()
     config_file = args.model_config_file
     if config_file is None and args.model_base_path is None and args.model_name is None:
         config_file = DEFAULT_MODEL_CONFIG
@@ -65,6 +82,9 @@ def run(args):
         args.model_base_path,
         host=args.host,
         port=args.port,
+        rest_api_port=args.rest_api_port,
+        max_request_bytes=args.max_request_bytes,
+        batching=batching,
         poll_wait_seconds=args.file_system_poll_wait_seconds,
         max_workers=args.max_workers,
     )
@@ -76,7 +96,9 @@ def run(args):
         except OSError as err:
             print(f"arzoo serve: error: {err}", file=sys.stderr)
             return 2
-        print(f"arzoo serve: listening on {server.address} (gRPC; Ctrl-C to stop)", flush=True)
+        rest = f", REST on {server.rest_address}" if server.rest_address else ""
+        batched = ", batching" if batching else ""
+        print(f"arzoo serve: listening on {server.address} (gRPC{rest}{batched}; Ctrl-C to stop)", flush=True)
         while not stop.wait(0.5):
             pass
         print("arzoo serve: stopping", file=sys.stderr, flush=True)

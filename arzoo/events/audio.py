@@ -149,8 +149,6 @@ class AudioSpace(EventSpace):
         from arzoo.files import atomic_path
 
         model = self.model
-        if args.label is not None:
-            raise ValueError("--label applies to class-conditional models; audio models take --speaker.")
         count = args.n
         speaker = self.speakers(args.speaker, count)
         features, reference, prefix = None, None, None

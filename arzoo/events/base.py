@@ -60,7 +60,9 @@ class EventSpace:
         )
 
     def sample_command(self, args, run):
-        """`arzoo sample`: draw, write files, return the JSON summary."""
+        """`arzoo sample`: draw, write files, return the JSON summary. The
+        command has already refused the options this space does not read
+        (`refuse_other_sample_options`), so implementations read only theirs."""
         raise NotImplementedError
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):

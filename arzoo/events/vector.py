@@ -59,8 +59,6 @@ class VectorSpace(EventSpace):
         """`[n, D]` float32 samples into a .npy file."""
         from arzoo.files import atomic_path
 
-        if args.label is not None:
-            raise ValueError("--label was given but the model is not class-conditional.")
         start = time.time()
         samples = self.model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method).numpy()
         npy = os.path.splitext(args.out)[0] + ".npy"

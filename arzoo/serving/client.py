@@ -1,7 +1,10 @@
-"""A client of an exported arzoo model behind TensorFlow Serving's gRPC API.
+"""A client of an exported arzoo model behind TensorFlow Serving's gRPC or
+REST API.
 
-It uses only the public TF Serving API (PredictionService, ModelService), so
-it works the same against `arzoo serve` and the real `tensorflow_model_server`.
+It uses only the public TF Serving API (PredictionService, ModelService, and
+the REST routes over them), so it works the same against `arzoo serve` and
+the real `tensorflow_model_server`; a target "host:port" is gRPC (8500 by
+convention), "http://host:port" REST (8501).
 Every array goes out with the dtype the signatures declare (levels, labels,
 speaker ids, lengths and seeds int32; temperatures, real conditions and
 features float32).
@@ -16,46 +19,23 @@ Example:
             ...
         client.model_info()["num_levels"]
 
+    with Client("http://localhost:8501", "gated_pixelcnn") as client:  # REST, same numbers
+        images = client.sample(seeds)
+
     with Client("localhost:8500", "wavenet") as client:
         levels, audio = client.sample_audio(row_seeds(0, 4), length=16000)  # [4, 16000] each
         client.log_prob(levels)["bits_per_sample"]    # [4]
 """
 
-import grpc
 import numpy as np
 import tensorflow as tf
-from tensorflow_serving.apis import (
-    get_model_metadata_pb2,
-    get_model_status_pb2,
-    model_service_pb2_grpc,
-    predict_pb2,
-    prediction_service_pb2_grpc,
-)
+from tensorflow_serving.apis import get_model_status_pb2, model_pb2
 
 from arzoo.sampling.seeds import row_seeds  # noqa: F401  (re-exported: the seeds of `sample`)
-from arzoo.serving.protocol import METADATA_SIGNATURE, SIGNATURE_DEF_FIELD, STATE_PREFIX
+from arzoo.serving.protocol import METADATA_SIGNATURE, STATE_PREFIX
+from arzoo.serving.transports import ServingError, transport_for  # noqa: F401  (ServingError re-exported)
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
-_CHANNEL_OPTIONS = [
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
-]
-
-
-class ServingError(Exception):
-    """A request the server answered with a gRPC status other than OK.
-
-    Attributes:
-      code: the `grpc.StatusCode`.
-      details: the server's message.
-    """
-
-    def __init__(self, code, details, method=""):
-        self.code = code
-        self.details = details or ""
-        self.method = method
-        where = f" ({method})" if method else ""
-        super().__init__(f"{code.name}{where}: {self.details}")
 
 
 def _int32(name, value):
@@ -110,7 +90,8 @@ class Client:
     """Calls the signatures of one served model.
 
     Args:
-      target: "host:port" of the gRPC server.
+      target: "host:port" of TF Serving's gRPC API, or "http://host:port" of
+        its REST API (numbers and errors are the same either way).
       model_name: the served model name.
       version: None (the latest), an integer version, or a version label.
       timeout: seconds allowed per request.
@@ -123,14 +104,17 @@ class Client:
         self.model_name = model_name
         self.version = version
         self.timeout = float(timeout)
-        self._channel = grpc.insecure_channel(target, options=_CHANNEL_OPTIONS)
-        self._predictions = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
-        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        self._transport = transport_for(target, self.timeout)
         self._signature_defs = None
         self._model_info = None
 
+    @property
+    def protocol(self):
+        """"grpc" or "rest"."""
+        return self._transport.protocol
+
     def close(self):
-        self._channel.close()
+        self._transport.close()
 
     def __enter__(self):
         return self
@@ -140,43 +124,25 @@ class Client:
 
     # ----- raw calls ---------------------------------------------------------
 
-    def _fill_spec(self, spec, signature_name=None):
-        spec.name = self.model_name
+    def _spec(self, signature_name=None):
+        spec = model_pb2.ModelSpec(name=self.model_name)
         if isinstance(self.version, str):
             spec.version_label = self.version
         elif self.version is not None:
             spec.version.value = int(self.version)
         if signature_name is not None:
             spec.signature_name = signature_name
-
-    def _call(self, name, request):
-        stub = self._models if name == "GetModelStatus" else self._predictions
-        try:
-            return getattr(stub, name)(request, timeout=self.timeout)
-        except grpc.RpcError as err:
-            raise ServingError(err.code(), err.details(), name) from None
+        return spec
 
     def predict(self, signature_name, inputs, output_filter=()):
         """Run one signature: {alias: array} in, {alias: numpy array} out."""
-        request = predict_pb2.PredictRequest()
-        self._fill_spec(request.model_spec, signature_name)
-        for alias, value in inputs.items():
-            if value is not None:
-                request.inputs[alias].CopyFrom(tf.make_tensor_proto(np.asarray(value)))
-        request.output_filter.extend(output_filter)
-        response = self._call("Predict", request)
-        return {alias: tf.make_ndarray(proto) for alias, proto in response.outputs.items()}
+        inputs = {alias: value for alias, value in inputs.items() if value is not None}
+        return self._transport.predict(self._spec(signature_name), inputs, output_filter)
 
     def signature_defs(self):
         """{name: SignatureDef} of the served version (GetModelMetadata)."""
         if self._signature_defs is None:
-            request = get_model_metadata_pb2.GetModelMetadataRequest()
-            self._fill_spec(request.model_spec)
-            request.metadata_field.append(SIGNATURE_DEF_FIELD)
-            response = self._call("GetModelMetadata", request)
-            signature_map = get_model_metadata_pb2.SignatureDefMap()
-            response.metadata[SIGNATURE_DEF_FIELD].Unpack(signature_map)
-            self._signature_defs = dict(signature_map.signature_def)
+            self._signature_defs = self._transport.signature_defs(self._spec())
         return self._signature_defs
 
     def metadata(self):
@@ -197,9 +163,7 @@ class Client:
 
     def status(self):
         """{version: state name} (GetModelStatus)."""
-        request = get_model_status_pb2.GetModelStatusRequest()
-        self._fill_spec(request.model_spec)
-        response = self._call("GetModelStatus", request)
+        response = self._transport.status(self._spec())
         names = get_model_status_pb2.ModelVersionStatus.State.Name
         return {row.version: names(row.state) for row in response.model_version_status}
 

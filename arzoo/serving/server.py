@@ -1,4 +1,5 @@
-"""An embedded TensorFlow Serving gRPC server over arzoo's export folders.
+"""An embedded TensorFlow Serving server over arzoo's export folders: the
+gRPC API and, with `rest_api_port`, the REST API (arzoo/serving/rest.py).
 
 It speaks the public TF Serving API (`tensorflow_serving.apis`), so a client
 written for it (`arzoo.serving.client.Client`, or any TF Serving client) works
@@ -36,18 +37,24 @@ Version labels come from the config's `version_labels`.
 Loaded SavedModels are shared by the server's worker threads (concrete
 functions are thread-safe); requests run concurrently on a thread pool.
 
+Limits: a request over `max_request_bytes` (default 64 MiB) is refused before
+it is decoded (gRPC RESOURCE_EXHAUSTED, REST 413); a batch over the export's
+`max_batch_size` is INVALID_ARGUMENT; a gRPC deadline ends the call for the
+client. With `batching` (TF Serving's --enable_batching), concurrent requests
+for one signature are merged along dimension 0 (arzoo/serving/batching.py).
+
 Example:
 
-    server = Server.from_flags(model_name="tiny", model_base_path="exports/tiny")
-    server.start()          # loads, binds 127.0.0.1, starts polling
-    print(server.address)   # 127.0.0.1:<port>
+    server = Server.from_flags(model_name="tiny", model_base_path="exports/tiny", rest_api_port=0)
+    server.start()              # loads, binds 127.0.0.1, starts polling
+    print(server.address)       # 127.0.0.1:<port>, for gRPC clients
+    print(server.rest_address)  # http://127.0.0.1:<port>, for REST clients
     server.stop()
 """
 
 import dataclasses
 import logging
 import os
-import re
 import threading
 from concurrent import futures
 
@@ -64,30 +71,25 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+from arzoo.serving.batching import Batcher
 from arzoo.serving.config_files import read_model_config
 from arzoo.serving.protocol import SIGNATURE_DEF_FIELD
+from arzoo.serving.requests import (
+    RequestError,
+    arrays_from_tensor_protos,
+    as_request_error,
+    output_aliases,
+)
 
 DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_POLL_WAIT_SECONDS = 2.0
 DEFAULT_MAX_WORKERS = 16
-GRPC_OPTIONS = [
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
-    ("grpc.so_reuseport", 0),
-]
+# The largest request either front end reads (a 64-row batch of 256x256x3
+# int32 images is 50 MiB); a larger one is refused before it is decoded.
+DEFAULT_MAX_REQUEST_BYTES = 64 * 2**20
 
 _LOG = logging.getLogger("arzoo.serving")
-_STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 _State = get_model_status_pb2.ModelVersionStatus.State
-
-
-class RequestError(Exception):
-    """A request the server answers with a gRPC status other than OK."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 # ----- configuration -------------------------------------------------------
@@ -213,137 +215,53 @@ def integer_versions(base_path):
 
 
 class Servable:
-    """One loaded version: its SignatureDefs and its concrete functions."""
+    """One loaded version: its SignatureDefs and its concrete functions.
 
-    def __init__(self, name, version, path):
+    Args:
+      name, version, path: the served model's name, its version, its folder.
+      batcher: a started `Batcher` to merge concurrent runs through, or None.
+    """
+
+    def __init__(self, name, version, path, batcher=None):
         self.name = name
         self.version = version
         self.path = path
+        self.batcher = batcher
         saved_model = loader_impl.parse_saved_model(path)
         self.signature_defs = saved_model.meta_graphs[0].signature_def
         self._loaded = tf.saved_model.load(path)
         self.functions = dict(self._loaded.signatures)
 
-    def run(self, signature_name, request):
+    def signature(self, signature_name):
+        """The SignatureDef of `signature_name` (FAILED_PRECONDITION if none)."""
         signature = self.signature_defs.get(signature_name)
-        function = self.functions.get(signature_name)
-        if signature is None or function is None:
+        if signature is None or signature_name not in self.functions:
             raise RequestError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f'Serving signature key "{signature_name}" not found.',
             )
-        inputs = _input_arrays(signature, request.inputs)
-        aliases = _output_aliases(signature, request.output_filter)
-        try:
-            outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
-        except tf.errors.OpError as err:
-            raise RequestError(_grpc_code(err), _op_error_message(err)) from None
-        return {alias: outputs[alias].numpy() for alias in aliases}
+        return signature
 
+    def run(self, signature_name, inputs, aliases):
+        """Run a signature on inputs already checked against it ({alias:
+        array}); the outputs named by `aliases` as numpy arrays."""
+        function = self.functions[signature_name]
 
-def _input_arrays(signature, request_inputs):
-    """Validate the request's inputs against the signature (names, dtypes,
-    shapes) and parse them, like TF Serving's PreProcessPrediction."""
-    expected, sent = set(signature.inputs), set(request_inputs)
-    if sent != expected:
-        extra, missing = sorted(sent - expected), sorted(expected - sent)
-        if len(sent) == len(expected):
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"input tensor alias not found in signature: {', '.join(extra)}. "
-                f"Inputs expected to be in the set {{{','.join(sorted(expected))}}}.",
+        def call(arrays):
+            try:
+                outputs = function(**{k: tf.constant(v) for k, v in arrays.items()})
+            except tf.errors.OpError as err:
+                raise as_request_error(err) from None
+            return {alias: value.numpy() for alias, value in outputs.items()}
+
+        if self.batcher is None:
+            outputs = call(inputs)
+        else:
+            key = (id(self), signature_name) + tuple(
+                (alias, array.dtype.str, array.shape[1:]) for alias, array in sorted(inputs.items())
             )
-        raise RequestError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"input size does not match signature: {len(sent)}!={len(expected)} "
-            f"len({{{','.join(sorted(sent))}}}) != len({{{','.join(sorted(expected))}}}). "
-            f"Sent extra: {{{','.join(extra)}}}. Missing but required: {{{','.join(missing)}}}.",
-        )
-    arrays = {}
-    for alias in sorted(expected):
-        info, proto = signature.inputs[alias], request_inputs[alias]
-        want = tf.dtypes.as_dtype(info.dtype)
-        if proto.dtype != info.dtype:
-            got = _dtype_name(proto.dtype)
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"input '{alias}' has dtype {got} but the signature expects {want.name}.",
-            )
-        try:
-            array = tf.make_ndarray(proto)
-        except Exception as err:  # malformed TensorProto content
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"input '{alias}' is not a valid {want.name} TensorProto: {err}",
-            ) from None
-        _check_shape(alias, array.shape, info.tensor_shape)
-        arrays[alias] = array
-    return arrays
-
-
-def _dtype_name(enum_value):
-    try:
-        return tf.dtypes.as_dtype(enum_value).name
-    except TypeError:
-        return f"<invalid dtype {enum_value}>"
-
-
-def _check_shape(alias, shape, tensor_shape):
-    if tensor_shape.unknown_rank:
-        return
-    want = [d.size for d in tensor_shape.dim]
-    matches = len(shape) == len(want) and all(w < 0 or w == s for w, s in zip(want, shape))
-    if not matches:
-        shown = ", ".join("None" if w < 0 else str(w) for w in want)
-        raise RequestError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            f"input '{alias}' has shape {list(shape)} but the signature expects [{shown}].",
-        )
-
-
-def _output_aliases(signature, output_filter):
-    if not output_filter:
-        return sorted(signature.outputs)
-    seen = set()
-    for alias in output_filter:
-        if alias not in signature.outputs:
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"output tensor alias not found in signature: {alias} Outputs expected "
-                f"to be in the set {{{','.join(sorted(signature.outputs))}}}.",
-            )
-        if alias in seen:
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"duplicate output tensor alias: {alias}"
-            )
-        seen.add(alias)
-    return list(output_filter)
-
-
-def _grpc_code(err):
-    return _STATUS_BY_NUMBER.get(err.error_code, grpc.StatusCode.INTERNAL)
-
-
-_NOISE = ("Graph execution error", "Detected at node", "<stack traces unavailable>")
-_TRAILER = re.compile(r"\s*(\[\[\{\{.*?\}\}\]\]|\[Op:[^\]]*\])")
-_BRACKETED = re.compile(r"\[([^\[\]]*)\]")
-
-
-def _op_error_message(err):
-    """A TF error's message without the graph noise; a failed assertion
-    becomes `assertion failed: <its message> (<its condition>)`."""
-    lines = []
-    for line in str(err.message).replace("\\'", "'").splitlines():
-        line = _TRAILER.sub("", line).strip()
-        if not line or line.startswith(_NOISE):
-            continue
-        if line.startswith("assertion failed:"):
-            parts = _BRACKETED.findall(line)
-            if parts:
-                condition = f" ({parts[1].rstrip(':')})" if len(parts) > 1 else ""
-                line = f"assertion failed: {parts[0]}{condition}"
-        lines.append(line)
-    return "\n".join(lines[:3]) or str(err.message)[:2000] or type(err).__name__
+            outputs = self.batcher.run(key, call, inputs)
+        return {alias: outputs[alias] for alias in aliases}
 
 
 class _Model:
@@ -361,14 +279,21 @@ class _Model:
 
 
 class Server:
-    """TF Serving's gRPC PredictionService and ModelService over export folders.
+    """TF Serving's gRPC PredictionService and ModelService (and, when asked,
+    its REST API) over export folders.
 
     Args:
       models: [ModelEntry].
       host: address to bind (default 127.0.0.1: this machine only).
-      port: TCP port; 0 picks a free one (read `port` after `start`).
+      port: gRPC TCP port; 0 picks a free one (read `port` after `start`).
+      rest_api_port: REST (HTTP/JSON) port, None for no REST API; 0 picks a
+        free one (read `rest_api_port` after `start`).
       poll_wait_seconds: how often the base paths are scanned for versions.
-      max_workers: threads answering requests concurrently.
+      max_workers: threads answering requests concurrently (per front end).
+      max_request_bytes: the largest request read: a larger gRPC message is
+        RESOURCE_EXHAUSTED, a larger REST body HTTP 413, before decoding.
+      batching: `BatchingParameters` to merge concurrent requests with (TF
+        Serving's --enable_batching), or None.
     """
 
     def __init__(
@@ -376,8 +301,11 @@ class Server:
         models,
         host="127.0.0.1",
         port=0,
+        rest_api_port=None,
         poll_wait_seconds=DEFAULT_POLL_WAIT_SECONDS,
         max_workers=DEFAULT_MAX_WORKERS,
+        max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
+        batching=None,
     ):
         if not models:
             raise ValueError("Server needs at least one model.")
@@ -385,17 +313,26 @@ class Server:
             raise ValueError(f"poll_wait_seconds must be > 0, got {poll_wait_seconds}.")
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}.")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise ValueError(f"port must be an integer in 0..65535 (0: any free port), got {port!r}.")
+        for name, value in (("port", port), ("rest_api_port", rest_api_port)):
+            if value is None and name == "rest_api_port":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+                raise ValueError(f"{name} must be an integer in 0..65535 (0: any free port), got {value!r}.")
+        if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int) or max_request_bytes < 1:
+            raise ValueError(f"max_request_bytes must be an integer >= 1, got {max_request_bytes!r}.")
         self._models = {entry.name: _Model(entry) for entry in models}
         self.host = host
         self.port = int(port)
+        self.rest_api_port = rest_api_port
         self.poll_wait_seconds = float(poll_wait_seconds)
         self.max_workers = int(max_workers)
+        self.max_request_bytes = int(max_request_bytes)
+        self.batcher = None if batching is None else Batcher(batching)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._poller = None
         self._grpc = None
+        self._rest = None
 
     @classmethod
     def from_flags(cls, model_config_file=None, model_name=None, model_base_path=None, **kwargs):
@@ -404,9 +341,19 @@ class Server:
 
     @property
     def address(self):
-        """"host:port" to give a client (IPv6 hosts in brackets)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        """"host:port" of the gRPC API to give a client (IPv6 hosts in brackets)."""
+        return f"{self._bracketed_host}:{self.port}"
+
+    @property
+    def rest_address(self):
+        """"http://host:port" of the REST API (None without one)."""
+        if self.rest_api_port is None:
+            return None
+        return f"http://{self._bracketed_host}:{self.rest_api_port}"
+
+    @property
+    def _bracketed_host(self):
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     # ----- lifecycle ---------------------------------------------------------
 
@@ -414,10 +361,33 @@ class Server:
         """Load the current versions, bind, serve, and start polling."""
         if self._grpc is not None:
             raise RuntimeError("The server is already started.")
-        self.poll()
+        if self.batcher is not None:
+            self.batcher.start()
+        self._stopping.clear()
+        try:
+            self.poll()
+            self._start_grpc()
+            if self.rest_api_port is not None:
+                from arzoo.serving.rest import RestServer
+
+                self._rest = RestServer(self, self.host, self.rest_api_port).start()
+                self.rest_api_port = self._rest.port
+        except BaseException:
+            self.stop(grace=0.0)
+            raise
+        self._poller = threading.Thread(target=self._poll_loop, name="arzoo-serve-poll", daemon=True)
+        self._poller.start()
+        return self
+
+    def _start_grpc(self):
         server = grpc.server(
             futures.ThreadPoolExecutor(self.max_workers, thread_name_prefix="arzoo-serve"),
-            options=GRPC_OPTIONS,
+            options=[
+                ("grpc.max_send_message_length", -1),
+                # gRPC refuses a larger message itself, RESOURCE_EXHAUSTED, before parsing it.
+                ("grpc.max_receive_message_length", self.max_request_bytes),
+                ("grpc.so_reuseport", 0),
+            ],
         )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
             _PredictionService(self), server
@@ -432,17 +402,18 @@ class Server:
         self.port = port
         server.start()
         self._grpc = server
-        self._stopping.clear()
-        self._poller = threading.Thread(target=self._poll_loop, name="arzoo-serve-poll", daemon=True)
-        self._poller.start()
-        return self
 
     def stop(self, grace=2.0):
         """Stop polling and serving; requests in flight get `grace` seconds."""
         self._stopping.set()
+        if self._rest is not None:
+            self._rest.stop()
+            self._rest = None
         if self._grpc is not None:
             self._grpc.stop(grace).wait(timeout=grace + 5.0)
             self._grpc = None
+        if self.batcher is not None:
+            self.batcher.stop()
         if self._poller is not None:
             self._poller.join(timeout=60.0)
             self._poller = None
@@ -495,7 +466,7 @@ class Server:
                     return model.loaded[version]
             path = os.path.join(model.entry.base_path, str(version))
             try:
-                servable = Servable(model.entry.name, version, path)
+                servable = Servable(model.entry.name, version, path, self.batcher)
             except Exception as err:
                 _LOG.error("loading %s version %d from %s failed: %s", model.entry.name, version, path, err)
                 with self._lock:
@@ -575,6 +546,45 @@ class Server:
         return rows
 
 
+    # ----- answers both front ends give --------------------------------------
+
+    def model_metadata(self, request):
+        """GetModelMetadataRequest -> GetModelMetadataResponse (signature_def only)."""
+        fields = list(request.metadata_field)
+        if not fields:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "GetModelMetadataRequest must specify at least one metadata_field",
+            )
+        for field in fields:
+            if field != SIGNATURE_DEF_FIELD:
+                raise RequestError(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"Metadata field {field} is not supported"
+                )
+        servable = self.servable(request.model_spec)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for key, signature in servable.signature_defs.items():
+            signature_map.signature_def[key].CopyFrom(signature)
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        fill_spec(response.model_spec, request.model_spec.name, servable.version)
+        response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
+        return response
+
+    def model_status(self, request):
+        """GetModelStatusRequest -> GetModelStatusResponse; every row has a
+        status (OK, or INTERNAL with the load error), as TF Serving's."""
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for version, state, message in self.version_statuses(request.model_spec):
+            row = response.model_version_status.add()
+            row.version = version
+            row.state = state
+            row.status.SetInParent()
+            if message:
+                row.status.error_code = error_codes_pb2.INTERNAL
+                row.status.error_message = message
+        return response
+
+
 # ----- gRPC services -------------------------------------------------------
 
 
@@ -582,17 +592,14 @@ def _answer(context, method, request):
     """Run `method(request)`, turning failures into gRPC statuses."""
     try:
         return method(request)
-    except RequestError as err:
-        code, message = err.code, err.message
-    except tf.errors.OpError as err:
-        code, message = _grpc_code(err), _op_error_message(err)
     except Exception as err:
-        _LOG.exception("unexpected error answering a request")
-        code, message = grpc.StatusCode.INTERNAL, f"{type(err).__name__}: {err}"
-    context.abort(code, message)
+        if not isinstance(err, (RequestError, tf.errors.OpError)):
+            _LOG.exception("unexpected error answering a request")
+        failure = as_request_error(err)
+    context.abort(failure.code, failure.message)
 
 
-def _fill_spec(spec, name, version, signature_name=None):
+def fill_spec(spec, name, version, signature_name=None):
     spec.name = name
     spec.version.value = version
     if signature_name is not None:
@@ -607,37 +614,18 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return _answer(context, self._predict, request)
 
     def GetModelMetadata(self, request, context):
-        return _answer(context, self._metadata, request)
+        return _answer(context, self._server.model_metadata, request)
 
     def _predict(self, request):
         servable = self._server.servable(request.model_spec)
         signature_name = request.model_spec.signature_name or DEFAULT_SIGNATURE
-        outputs = servable.run(signature_name, request)
+        signature = servable.signature(signature_name)
+        inputs = arrays_from_tensor_protos(signature, request.inputs)
+        outputs = servable.run(signature_name, inputs, output_aliases(signature, request.output_filter))
         response = predict_pb2.PredictResponse()
-        _fill_spec(response.model_spec, request.model_spec.name, servable.version, signature_name)
+        fill_spec(response.model_spec, request.model_spec.name, servable.version, signature_name)
         for alias, array in outputs.items():
             response.outputs[alias].CopyFrom(tf.make_tensor_proto(np.asarray(array)))
-        return response
-
-    def _metadata(self, request):
-        fields = list(request.metadata_field)
-        if not fields:
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "GetModelMetadataRequest must specify at least one metadata_field",
-            )
-        for field in fields:
-            if field != SIGNATURE_DEF_FIELD:
-                raise RequestError(
-                    grpc.StatusCode.INVALID_ARGUMENT, f"Metadata field {field} is not supported"
-                )
-        servable = self._server.servable(request.model_spec)
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
-        for key, signature in servable.signature_defs.items():
-            signature_map.signature_def[key].CopyFrom(signature)
-        response = get_model_metadata_pb2.GetModelMetadataResponse()
-        _fill_spec(response.model_spec, request.model_spec.name, servable.version)
-        response.metadata[SIGNATURE_DEF_FIELD].Pack(signature_map)
         return response
 
 
@@ -646,37 +634,10 @@ class _ModelService(model_service_pb2_grpc.ModelServiceServicer):
         self._server = server
 
     def GetModelStatus(self, request, context):
-        return _answer(context, self._status, request)
-
-    def _status(self, request):
-        response = get_model_status_pb2.GetModelStatusResponse()
-        for version, state, message in self._server.version_statuses(request.model_spec):
-            row = response.model_version_status.add()
-            row.version = version
-            row.state = state
-            if message:
-                row.status.error_code = error_codes_pb2.INTERNAL
-                row.status.error_message = message
-        return response
+        return _answer(context, self._server.model_status, request)
 
 
-def serve(
-    model_config_file=None,
-    model_name=None,
-    model_base_path=None,
-    host="127.0.0.1",
-    port=0,
-    poll_wait_seconds=DEFAULT_POLL_WAIT_SECONDS,
-    max_workers=DEFAULT_MAX_WORKERS,
-):
-    """Start a `Server` configured like `tensorflow_model_server`; returns it
-    serving (call `stop()` when done)."""
-    return Server.from_flags(
-        model_config_file,
-        model_name,
-        model_base_path,
-        host=host,
-        port=port,
-        poll_wait_seconds=poll_wait_seconds,
-        max_workers=max_workers,
-    ).start()
+def serve(model_config_file=None, model_name=None, model_base_path=None, **kwargs):
+    """Start a `Server` configured like `tensorflow_model_server` (keyword
+    arguments as `Server`'s); returns it serving (call `stop()` when done)."""
+    return Server.from_flags(model_config_file, model_name, model_base_path, **kwargs).start()

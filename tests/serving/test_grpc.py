@@ -401,7 +401,7 @@ def test_malformed_request_is_rejected_and_server_goes_on(server, exports, case)
 
 
 def test_unexpected_failure_is_internal_and_server_goes_on(server, exports, monkeypatch):
-    def broken(self, signature_name, request):
+    def broken(self, signature_name, inputs, aliases):
         raise RuntimeError("disk on fire")
 
     x = images(exports.v2, 1)
@@ -474,21 +474,22 @@ def test_cli_client_sample_against_serve_subprocess(exports, tmp_path, capsys):
     command = [
         sys.executable, "-m", "arzoo.cli", "serve",
         "--model_name", "tiny", "--model_base_path", os.path.join(exports.base, "tiny"),
-        "--port", "0", "--file_system_poll_wait_seconds", "0.5",
+        "--port", "0", "--file_system_poll_wait_seconds", "0.5", "--rest_api_port", "0", "--enable_batching",
     ]
     log = open(tmp_path / "serve.log", "w")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     lines = queue.Queue()
     threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
     try:
-        address = None
+        address = rest = None
         deadline = time.monotonic() + 120
         while address is None and time.monotonic() < deadline and process.poll() is None:
             try:
-                match = re.search(r"listening on (\S+:\d+)", lines.get(timeout=1.0))
+                line = lines.get(timeout=1.0)
             except queue.Empty:
                 continue
-            address = match and match.group(1)
+            match = re.search(r"listening on (\S+:\d+) \(gRPC, REST on (http://\S+:\d+), batching;", line)
+            address, rest = match.groups() if match else (None, None)
         assert address, f"no address printed; log: {(tmp_path / 'serve.log').read_text()[-2000:]}"
 
         png = tmp_path / "grid.png"
@@ -514,6 +515,17 @@ def test_cli_client_sample_against_serve_subprocess(exports, tmp_path, capsys):
         code = cli.main(["client", "sample", "--target", address, "--model", "nope", "--out", str(png)])
         assert code == 2
         assert "NOT_FOUND" in capsys.readouterr().err
+
+        # The same draws over REST, through the server's batcher.
+        code = cli.main([
+            "client", "sample", "--target", rest, "--model", "tiny", "--n", "12",
+            "--seed", "4", "--num-levels", "3", "--batch-size", "5", "--out", str(tmp_path / "rest.png"),
+        ])
+        assert code == 0
+        np.testing.assert_array_equal(np.load(tmp_path / "rest.npy"), samples)
+        code = cli.main(["client", "sample", "--target", rest, "--model", "nope", "--out", str(png)])
+        assert code == 2
+        assert "NOT_FOUND (HTTP 404)" in capsys.readouterr().err
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
