@@ -8,9 +8,8 @@ are `ServingError`s with the gRPC status (REST's HTTP codes mapped back).
 import http.client
 import json
 import socket
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
 
 import grpc
 import numpy as np
@@ -125,19 +124,37 @@ class GrpcTransport:
 
 
 class RestTransport:
-    """TF Serving's REST API with the standard library's HTTP client; arrays
+    """TF Serving's REST API with the standard library's HTTP client (a
+    keep-alive connection per calling thread, so one Client may be shared
+    by threads, as a gRPC one can); arrays
     go out in the columnar format (`{"inputs": {...}}`) and come back as the
     dtypes the signature declares, so the numbers equal gRPC's."""
 
     protocol = "rest"
 
     def __init__(self, target, timeout):
+        parts = urllib.parse.urlsplit(target)
+        if parts.path not in ("", "/") or not parts.hostname:
+            raise ValueError(f"target {target!r}: give http://host:port, without a path.")
         self.target = target.rstrip("/")
         self.timeout = timeout
+        self._parts = parts
+        self._local = threading.local()  # one keep-alive connection per calling thread
         self._outputs = {}  # (model path, signature) -> {alias: numpy dtype}
 
     def close(self):
-        pass
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def _connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            kind = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+            connection = kind(self._parts.hostname, self._parts.port, timeout=self.timeout)
+            self._local.connection = connection
+        return connection
 
     @staticmethod
     def _model_path(spec):
@@ -149,28 +166,43 @@ class RestTransport:
             path += f"/labels/{urllib.parse.quote(spec.version_label, safe='')}"
         return path
 
+    def _exchange(self, method, path, data):
+        """(status, body bytes); a kept-alive connection the server closed is reopened once."""
+        for attempt in (0, 1):
+            connection = self._connection()
+            try:
+                connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
+                response = connection.getresponse()
+                body = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.close()
+                if attempt:
+                    raise
+                continue
+            if response.getheader("Connection", "").lower() == "close":
+                self.close()
+            return response.status, body
+
     def _call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.target + path, data=data, method=method, headers={"Content-Type": "application/json"}
-        )
+        where = f"{method} {path}"
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            text = err.read().decode(errors="replace")
-            try:
-                details = json.loads(text).get("error", text)
-            except (ValueError, AttributeError):
-                details = text
-            code = _CODE_BY_HTTP_STATUS.get(err.code, grpc.StatusCode.UNKNOWN)
-            raise ServingError(code, details, f"{method} {path}", http_status=err.code) from None
+            status, text = self._exchange(method, path, data)
         except (socket.timeout, TimeoutError):
-            raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout} s",
-                               f"{method} {path}") from None
-        except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as err:
-            raise ServingError(grpc.StatusCode.UNAVAILABLE, f"{self.target}: {getattr(err, 'reason', err)}",
-                               f"{method} {path}") from None
+            self.close()
+            raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {self.timeout} s", where) from None
+        except (OSError, http.client.HTTPException) as err:
+            self.close()
+            raise ServingError(grpc.StatusCode.UNAVAILABLE, f"{self.target}: {err}", where) from None
+        if status == 200:
+            return json.loads(text)
+        text = text.decode(errors="replace")
+        try:
+            details = json.loads(text).get("error", text)
+        except (ValueError, AttributeError):
+            details = text
+        code = _CODE_BY_HTTP_STATUS.get(status, grpc.StatusCode.UNKNOWN)
+        raise ServingError(code, details, where, http_status=status)
 
     def predict(self, spec, inputs, output_filter=()):
         path = self._model_path(spec)

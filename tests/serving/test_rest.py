@@ -257,3 +257,12 @@ def test_rest_arguments_are_checked():
         Server(entry, max_request_bytes=0)
     with pytest.raises(ValueError, match="target 'grpc://x:1'"):
         Client("grpc://x:1", "tiny")
+    with pytest.raises(ValueError, match="without a path"):
+        Client("http://localhost:8501/v1/models/tiny", "tiny")
+
+
+def test_no_server_is_unavailable():
+    with Client("http://127.0.0.1:1", "tiny", timeout=5) as client:
+        with pytest.raises(ServingError) as info:
+            client.status()
+    assert info.value.code == grpc.StatusCode.UNAVAILABLE and "127.0.0.1:1" in info.value.details
