@@ -51,3 +51,13 @@ def positive_float(text):
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
     return value
+
+
+def byte_size(text):
+    """An argparse `type` accepting sizes such as 8G, 512M or 1000000 (bytes)."""
+    from arzoo.events.draws import parse_byte_size
+
+    try:
+        return parse_byte_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None

@@ -1,7 +1,7 @@
 """`arzoo sample RUN`: draw samples and write them for people (the model's
 event space says how: PNG grid, WAV files and a spectrogram, text, .npy)."""
 
-from arzoo.cli.common import int_in, positive_float, print_json
+from arzoo.cli.common import byte_size, int_in, positive_float, print_json
 
 
 def add_parser(sub, parents):
@@ -14,6 +14,12 @@ def add_parser(sub, parents):
     p.add_argument("--label", type=int_in(0), help="class label for a class-conditional model "
                    "(default: cycle through the classes)")
     p.add_argument("--method", choices=["cached", "naive"], default="cached")
+    p.add_argument("--batch-size", type=int_in(1), default=256,
+                   help="samples drawn at once (default 256); a larger --n is drawn in batches, with a "
+                   "progress bar, each written as it completes (the samples are the same either way)")
+    p.add_argument("--max-memory", type=byte_size, default=None,
+                   help="refuse a draw that needs more memory than this, e.g. 8G (default: half of this "
+                   "machine's); the need is estimated before anything is allocated")
     p.add_argument("--out", default="samples.png",
                    help="PNG path (audio models: a folder, default ./samples)")
     p.add_argument("--seconds", type=positive_float, help="audio models: length of each sample "
@@ -29,11 +35,29 @@ def add_parser(sub, parents):
     p.set_defaults(func=run)
 
 
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def run(args):
+    """SIGTERM (kill, a scheduler's timeout) ends a draw as Ctrl-C does: the
+    rows finished so far are kept (`<name>.partial.npy`), no temporary is left."""
+    import signal
+    import threading
+
     from arzoo.events import event_space
+    from arzoo.events.draws import default_max_memory
     from arzoo.runs import open_run
 
+    if args.max_memory is None:
+        args.max_memory = default_max_memory()
     run_ = open_run(args.run)
     space = event_space(run_.model)
     space.refuse_other_sample_options(args)
-    print_json(space.sample_command(args, run_))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal) if main_thread else None
+    try:
+        print_json(space.sample_command(args, run_))
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

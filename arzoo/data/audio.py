@@ -12,6 +12,7 @@ WaveNet learns clipping, DC offsets and NaNs as happily as speech);
 """
 
 import math
+import struct
 import warnings
 
 import numpy as np
@@ -63,23 +64,34 @@ def read_wav(path, mono="error"):
       mono: "error" (default): a file with more than one channel is a
         ValueError; "mix": average the channels.
 
+    A file whose data chunk is shorter than its header says (a copy cut
+    short) is read as far as it goes, with a UserWarning naming the file and
+    both lengths.
+
     Raises:
-      ValueError: unreadable or unsupported file, or more than one channel
-        with mono="error"; the message names the file.
+      ValueError: unreadable or unsupported file (too short for a WAV header,
+        not RIFF/WAVE, ...), or more than one channel with mono="error"; the
+        message names the file.
       FileNotFoundError: no such file.
     """
     if mono not in MONO_MODES:
         raise ValueError(f"mono must be one of {MONO_MODES}, got mono={mono!r}.")
     path = str(path)
     try:
-        with warnings.catch_warnings():
-            # Unknown chunks (LIST, fact) are skipped with a WavFileWarning.
-            warnings.simplefilter("ignore", scipy.io.wavfile.WavFileWarning)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", scipy.io.wavfile.WavFileWarning)
             sample_rate, samples = scipy.io.wavfile.read(path)
     except FileNotFoundError:
         raise
-    except (ValueError, EOFError, OSError) as err:
-        raise ValueError(f"cannot read WAV file {path!r}: {err}") from err
+    except IsADirectoryError:
+        raise ValueError(f"{path!r} is a folder, not a WAV file.") from None
+    except (ValueError, EOFError, OSError, struct.error) as err:  # struct.error: a file cut inside its header
+        raise ValueError(f"cannot read WAV file {path!r} (truncated or not a WAV file): {err}") from None
+    for warning in caught:
+        # Unknown chunks (LIST, fact) are skipped quietly; a short data chunk is said.
+        if "prematurely" in str(warning.message):
+            warnings.warn(f"WAV file {path!r} is truncated: {warning.message} Reading the "
+                          f"{len(samples)} samples that are there.", UserWarning, stacklevel=2)
     if samples.dtype == np.uint8:
         audio = (samples.astype(np.float32) - 128.0) / 128.0
     elif samples.dtype in _PCM_FULL_SCALE:

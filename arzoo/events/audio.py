@@ -22,6 +22,7 @@ class AudioSpace(EventSpace):
     name = "audio"
     sample_options = ("--seconds", "--speaker", "--features-from", "--continue-from", "--prefix-seconds")
     unit = "bits/sample"
+    training_metric = "bits_per_sample"
 
     def load_split(self, data, split, training=False):
         """One clip of `data.clip_length` levels from every recording, with
@@ -125,14 +126,15 @@ class AudioSpace(EventSpace):
 
     # ----- sampling for people -------------------------------------------------
 
-    def speakers(self, speaker, count):
-        """Speaker ids for `count` samples: `speaker`, or 0, 1, ... cycling."""
+    def speakers(self, speaker, count, first_row=0):
+        """Speaker ids for `count` samples: `speaker`, or 0, 1, ... cycling
+        (from row `first_row`)."""
         model = self.model
         if not model.num_speakers:
             if speaker is not None:
                 raise ValueError("--speaker was given but the model is not conditioned on speakers.")
             return None
-        return self.ids_for(count, speaker, model.num_speakers, "--speaker", "speakers")
+        return self.ids_for(count, speaker, model.num_speakers, "--speaker", "speakers", first_row)
 
     def _read_input_wav(self, path, what):
         from arzoo.data.audio import check_audio, read_wav
@@ -141,17 +143,24 @@ class AudioSpace(EventSpace):
         return check_audio(audio, rate, self.model.sample_rate, name=f"{what} {path}")
 
     def sample_command(self, args, run):
-        """WAVs, levels (.npy) and a spectrogram PNG (generated vs real)."""
-        import tensorflow as tf
-
+        """WAVs, levels (.npy) and a spectrogram PNG (generated vs real) in
+        the folder `--out`, drawn `--batch-size` clips at a time within
+        `--max-memory`, each WAV written as its batch completes."""
         from arzoo.data.audio import spectrogram_figure, write_wav
         from arzoo.data.audio_pipeline import wavenet_features
-        from arzoo.files import atomic_path
+        from arzoo.events.draws import DrawPlan, draw_in_batches, existing_folder
+        from arzoo.sampling.seeds import row_seeds
 
         model = self.model
         count = args.n
-        speaker = self.speakers(args.speaker, count)
-        features, reference, prefix = None, None, None
+        out = args.out if not args.out.endswith(".png") else os.path.splitext(args.out)[0]
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ValueError(
+                f"--out {out!r} is a file; audio samples go into a folder (WAV files, samples.npy, "
+                "spectrograms.png): give a folder (created if missing)."
+            )
+        first_speaker = self.speakers(args.speaker, 1)  # checks --speaker before anything is drawn
+        mel, reference, prefix, known = None, None, None, 0
         length = int(round(args.seconds * model.sample_rate)) if args.seconds else None
         if model.local_channels:
             if not args.features_from:
@@ -164,13 +173,11 @@ class AudioSpace(EventSpace):
                 reference, model.sample_rate, model.local_channels, model.hop_length,
                 run.config["data"].feature_frame_length if run.config else None,
             ).numpy()
-            features = np.repeat(mel[None], count, axis=0)
             length = length or len(reference)
         elif args.features_from:
             raise ValueError("--features-from was given but the model takes no local features.")
         if args.prefix_seconds is not None and not args.continue_from:
             raise ValueError("--prefix-seconds applies with --continue-from only.")
-        condition = model.join_condition(speaker, features)
         if args.continue_from:
             prefix = self._read_input_wav(args.continue_from, "--continue-from")
             prefix_seconds = DEFAULT_PREFIX_SECONDS if args.prefix_seconds is None else args.prefix_seconds
@@ -180,33 +187,49 @@ class AudioSpace(EventSpace):
                     f"--prefix-seconds {prefix_seconds} gives {known} samples; the file has {len(prefix)}."
                 )
             length = length or (known + model.sample_rate)
-            x = np.zeros((count, length), np.int32)
-            mask = np.zeros_like(x)
-            x[:, :known] = np.asarray(model.encode_audio(prefix[:known]))
-            mask[:, :known] = 1
+            prefix = np.asarray(model.encode_audio(prefix[:known]))
         length = length or model.sample_length
-        self.say(f"generating {count} x {length} samples ({length / model.sample_rate:.2f} s at "
-                 f"{model.sample_rate} Hz, method={args.method}) ...")
-        start = time.time()
-        if prefix is not None:
-            levels = model.complete(x, mask, seed=args.seed, condition=condition,
-                                    temperature=args.temperature, method=args.method)
-        else:
-            levels = model.sample(count, seed=args.seed, condition=condition,
-                                  temperature=args.temperature, method=args.method, length=length)
-        levels = np.asarray(levels)
-        elapsed = time.time() - start
-        audio = np.clip(np.asarray(model.decode_audio(tf.constant(levels))), -1.0, 1.0)
-        out = args.out if not args.out.endswith(".png") else os.path.splitext(args.out)[0]
+
+        def condition_for(start, rows):
+            features = None if mel is None else np.repeat(mel[None], rows, axis=0)
+            return model.join_condition(self.speakers(args.speaker, rows, start), features)
+
+        seconds = length / model.sample_rate
+        plan = DrawPlan.for_model(
+            model, count, args.batch_size, length, 1, 6 * length, 4,
+            f"--n {count} clips of {seconds:g} s ({length} samples at {model.sample_rate} Hz)",
+            condition_for(0, 1) if first_speaker is not None or mel is not None else None,
+        )
+        plan.check(args.max_memory, existing_folder(out))
         os.makedirs(out, exist_ok=True)
+        self.say(f"generating {count} x {length} samples ({seconds:.2f} s at {model.sample_rate} Hz, "
+                 f"method={args.method}, {plan.batch_size} at a time) ...")
+
+        def draw(start, stop):
+            rows = stop - start
+            seeds = row_seeds(args.seed, rows, start)
+            condition = condition_for(start, rows)
+            if prefix is None:
+                return model.sample(seeds=seeds, condition=condition, temperature=args.temperature,
+                                    method=args.method, length=length)
+            x = np.zeros((rows, length), np.int32)
+            mask = np.zeros_like(x)
+            x[:, :known], mask[:, :known] = prefix, 1
+            return model.complete(x, mask, seeds=seeds, condition=condition, temperature=args.temperature,
+                                  method=args.method)
+
         wavs = []
-        for i, clip in enumerate(audio):
-            wavs.append(os.path.join(out, f"sample_{i}.wav"))
-            write_wav(wavs[-1], clip, model.sample_rate)
-        npy = os.path.join(out, "samples.npy")
-        with atomic_path(npy) as temporary:
-            np.save(temporary, levels)
-        panels = {f"generated {i}": clip for i, clip in enumerate(audio[:4])}
+
+        def write_clips(start, levels):
+            for i, clip in enumerate(self._decoded(levels)):
+                wavs.append(os.path.join(out, f"sample_{start + i}.wav"))
+                write_wav(wavs[-1], clip, model.sample_rate)
+
+        start = time.time()
+        first = draw_in_batches(plan, draw, os.path.join(out, "samples.npy"), (length,), np.int32, keep=4,
+                                on_rows=write_clips, unit="clips")
+        elapsed = time.time() - start
+        panels = {f"generated {i}": clip for i, clip in enumerate(self._decoded(first))}
         if reference is None and run.config is not None:
             reference = self._real_recording(run)
         if reference is not None:
@@ -215,13 +238,19 @@ class AudioSpace(EventSpace):
         rate = count * length / elapsed
         return {
             "wavs": wavs,
-            "levels": npy,
+            "levels": os.path.join(out, "samples.npy"),
             "spectrograms": figure,
             "seconds": elapsed,
             "samples_per_second": rate,
             "real_time_factor": rate / model.sample_rate,
             "note": "the first call includes tracing and XLA compilation",
         }
+
+    def _decoded(self, levels):
+        """int levels `[B, T]` -> float audio in [-1, 1]."""
+        import tensorflow as tf
+
+        return np.clip(np.asarray(self.model.decode_audio(tf.constant(np.asarray(levels)))), -1.0, 1.0)
 
     def _real_recording(self, run):
         """The first test recording of the run's dataset, or None if unavailable."""

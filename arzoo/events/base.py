@@ -16,6 +16,8 @@ class EventSpace:
     name = None
     # The unit `evaluate` reports first ("bits/dim", "bits/sample", ...).
     unit = None
+    # The training loss's name in the run summary ("bits_per_sample", ...).
+    training_metric = "bits_per_dim"
 
     def __init__(self, model):
         self.model = model
@@ -254,11 +256,12 @@ class EventSpace:
             raise ValueError(f"{', '.join(given)} does not apply to {command}.")
 
     @staticmethod
-    def ids_for(count, given, limit, option, what):
+    def ids_for(count, given, limit, option, what, first_row=0):
         """`count` int32 ids for a sampling command: `given` for every row
-        (checked against [0, limit)), or 0, 1, 2, ... cycling when None."""
+        (checked against [0, limit)), or 0, 1, 2, ... cycling when None
+        (from row `first_row` of that cycle)."""
         if given is None:
-            return np.arange(count, dtype=np.int32) % limit
+            return (np.arange(first_row, first_row + count, dtype=np.int64) % limit).astype(np.int32)
         if not 0 <= given < limit:
             raise ValueError(f"{option} {given}: this model knows {what} 0 ... {limit - 1}.")
         return np.full(count, given, np.int32)

@@ -8,6 +8,9 @@ import numpy as np
 
 from arzoo.events.base import EventSpace
 
+# The most samples `arzoo sample` puts in its PNG grid (all go to the .npy).
+GRID_LIMIT = 1024
+
 
 def load_image_split(data, split, num_levels):
     """The unbatched `{"image", "label"}` dataset of one split of a `DataConfig`."""
@@ -30,6 +33,7 @@ class ImageSpace(EventSpace):
     name = "image"
     sample_options = ("--label",)
     unit = "bits/dim"
+    training_metric = "bits_per_dim"
 
     def load_split(self, data, split, training=False):
         return load_image_split(data, split, self.model.num_levels)
@@ -104,9 +108,9 @@ class ImageSpace(EventSpace):
 
     # ----- sampling for people -------------------------------------------------
 
-    def default_condition(self, count, label=None):
+    def default_condition(self, count, label=None, first_row=0):
         """Labels for `count` samples of a class-conditional model: `label`, or
-        0, 1, 2, ... cycling; None for an unconditional one."""
+        0, 1, 2, ... cycling (from row `first_row`); None for an unconditional one."""
         model = self.model
         if model.num_classes is None:
             if label is not None:
@@ -117,40 +121,56 @@ class ImageSpace(EventSpace):
                     "with model.sample(..., condition=...)."
                 )
             return None
-        return self.ids_for(count, label, model.num_classes, "--label", "classes")
+        return self.ids_for(count, label, model.num_classes, "--label", "classes", first_row)
 
     def sample_command(self, args, run):
-        """A PNG grid of samples and their levels as .npy."""
+        """A PNG grid of samples (the first GRID_LIMIT) and all their levels
+        as .npy, drawn `--batch-size` at a time within `--max-memory`."""
+        from arzoo.events.draws import DrawPlan, draw_in_batches
         from arzoo.figures import check_png_path, save_grid
-        from arzoo.files import atomic_path
+        from arzoo.sampling.seeds import row_seeds
 
         check_png_path(args.out, "--out")
         model = self.model
-        condition = self.default_condition(args.n, args.label)
-        self.say(
-            f"sampling {args.n} images of {list(model.image_shape)} ({model.num_steps} steps, "
-            f"method={args.method}) ..."
+        count = args.n
+        first_labels = self.default_condition(1, args.label)  # checks --label before anything is drawn
+        npy = os.path.splitext(args.out)[0] + ".npy"
+        plan = DrawPlan.for_model(
+            model, count, args.batch_size, model.num_steps, model.values_per_step, 0, GRID_LIMIT,
+            f"--n {count} images of {list(model.image_shape)}", first_labels,
         )
-        start = time.time()
-        samples = model.sample(
-            args.n, seed=args.seed, condition=condition, temperature=args.temperature, method=args.method
-        ).numpy()
-        elapsed = time.time() - start
+        plan.check(args.max_memory, os.path.dirname(os.path.abspath(npy)))
         self.say(
-            f"sampled {args.n} images in {elapsed:.2f} s ({model.num_steps / elapsed:.0f} steps/s, "
+            f"sampling {count} images of {list(model.image_shape)} ({model.num_steps} steps, "
+            f"method={args.method}, {plan.batch_size} at a time) ..."
+        )
+
+        def draw(start, stop):
+            return model.sample(
+                seeds=row_seeds(args.seed, stop - start, start),
+                condition=self.default_condition(stop - start, args.label, start),
+                temperature=args.temperature, method=args.method,
+            ).numpy()
+
+        start = time.time()
+        shown = draw_in_batches(plan, draw, npy, model.image_shape, np.int32, keep=GRID_LIMIT, unit="images")
+        elapsed = time.time() - start
+        steps = model.num_steps * -(-count // plan.batch_size)  # every batch runs every step
+        self.say(
+            f"sampled {count} images in {elapsed:.2f} s ({steps / elapsed:.0f} steps/s, "
             "first call includes tracing and XLA compilation)"
         )
-        save_grid(args.out, samples, model.num_levels)
-        npy = os.path.splitext(args.out)[0] + ".npy"
-        with atomic_path(npy) as temporary:  # temporary ends in .npy, so np.save keeps it
-            np.save(temporary, samples)
-        return {
+        save_grid(args.out, shown, model.num_levels)
+        result = {
             "grid": args.out,
             "samples": npy,
-            "num_samples": args.n,
+            "num_samples": count,
             "seconds": elapsed,
-            "steps_per_second": model.num_steps / elapsed,
+            "steps_per_second": steps / elapsed,
         }
+        if count > GRID_LIMIT:
+            result["grid_shows"] = f"the first {GRID_LIMIT} of {count}"
+        return result
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):
         """A grid of `num_samples` samples (seed `[seed, step]`) to TensorBoard."""

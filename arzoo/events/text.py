@@ -12,6 +12,8 @@ import numpy as np
 from arzoo.events.base import EventSpace
 
 SEPARATOR = "\n" + "-" * 40 + "\n"
+# The most texts `arzoo sample` prints and puts in its summary (all go to the .txt).
+TEXTS_SHOWN = 64
 DEFAULT_MAX_LENGTH = 10_000  # characters a request may ask for or send (an export's default)
 VOCABULARY_ASSET = "vocabulary.json"
 DEFAULT_CLIENT_LENGTH = 200  # characters `arzoo client sample` draws (an export does not say)
@@ -21,6 +23,7 @@ class TextSpace(EventSpace):
     name = "text"
     sample_options = ("--label", "--prompt", "--length")
     unit = "bits/character"
+    training_metric = "bits_per_character"
 
     def load_split(self, data, split, training=False):
         """Non-overlapping windows `{"text": [data.sequence_length] int32}` of
@@ -77,36 +80,62 @@ class TextSpace(EventSpace):
         return result
 
     def sample_command(self, args, run):
-        """Texts (continuing `--prompt` when given), printed and written to a .txt file."""
-        from arzoo.files import atomic_write_bytes
+        """Texts (continuing `--prompt` when given), written to a .txt file as
+        they are drawn (`--batch-size` at a time within `--max-memory`); the
+        first TEXTS_SHOWN are printed and in the summary."""
+        from arzoo.events.draws import DrawPlan, draw_in_batches
+        from arzoo.files import atomic_path
+        from arzoo.sampling.seeds import row_seeds
 
         model = self.model
-        condition = None
+        count = args.n
         if model.num_classes:
-            condition = self.ids_for(args.n, args.label, model.num_classes, "--label", "classes")
+            first_condition = self.ids_for(1, args.label, model.num_classes, "--label", "classes")
         elif args.label is not None:
             raise ValueError("--label was given but the model is not class-conditional.")
-        length = int(args.length) if getattr(args, "length", None) else model.sample_length
-        prompt = getattr(args, "prompt", None)
-        start = time.time()
-        if prompt:
-            ids = model.encode_text([prompt])
-            x = np.zeros((args.n, len(prompt) + length), np.int32)
-            x[:, : len(prompt)] = ids
-            mask = np.zeros_like(x)
-            mask[:, : len(prompt)] = 1
-            drawn = model.complete(x, mask, seed=args.seed, condition=condition, temperature=args.temperature,
-                                   method=args.method)
         else:
-            drawn = model.sample(args.n, seed=args.seed, condition=condition, temperature=args.temperature,
-                                 method=args.method, length=length)
-        elapsed = time.time() - start
-        texts = model.decode_text(np.asarray(drawn))
+            first_condition = None
+        length = int(args.length) if getattr(args, "length", None) else model.sample_length
+        prompt = getattr(args, "prompt", None) or ""
+        prompt_ids = model.encode_text([prompt])[0] if prompt else None
+        steps = len(prompt) + length
         path = os.path.splitext(args.out)[0] + ".txt"
-        atomic_write_bytes(path, SEPARATOR.join(texts).encode("utf-8"))
-        for text in texts:
-            self.say(SEPARATOR + text)
-        return {"texts": texts, "file": path, "num_samples": args.n, "seconds": elapsed}
+        plan = DrawPlan.for_model(model, count, args.batch_size, steps, 1, 4 * steps, 0,
+                                  f"--n {count} texts of {steps} characters", first_condition)
+        plan.check(args.max_memory, os.path.dirname(os.path.abspath(path)))
+
+        def draw(start, stop):
+            rows = stop - start
+            seeds = row_seeds(args.seed, rows, start)
+            condition = (self.ids_for(rows, args.label, model.num_classes, "--label", "classes", start)
+                         if model.num_classes else None)
+            if prompt_ids is None:
+                return model.sample(seeds=seeds, condition=condition, temperature=args.temperature,
+                                    method=args.method, length=length)
+            x = np.zeros((rows, steps), np.int32)
+            mask = np.zeros_like(x)
+            x[:, : len(prompt)], mask[:, : len(prompt)] = prompt_ids, 1
+            return model.complete(x, mask, seeds=seeds, condition=condition, temperature=args.temperature,
+                                  method=args.method)
+
+        shown = []
+        start = time.time()
+        with atomic_path(path) as temporary:
+            with open(temporary, "w", encoding="utf-8") as f:
+
+                def write_texts(first_row, ids):
+                    for i, text in enumerate(model.decode_text(ids)):
+                        f.write((SEPARATOR if first_row + i else "") + text)
+                        if first_row + i < TEXTS_SHOWN:
+                            shown.append(text)
+                            self.say(SEPARATOR + text)
+
+                draw_in_batches(plan, draw, None, (steps,), np.int32, on_rows=write_texts, unit="texts")
+        elapsed = time.time() - start
+        result = {"texts": shown, "file": path, "num_samples": count, "seconds": elapsed}
+        if count > TEXTS_SHOWN:
+            result["texts_shown"] = f"the first {TEXTS_SHOWN} of {count} (all are in {path})"
+        return result
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):
         """`<output_dir>/samples/step<step>.txt`: `num_samples` texts of `sample_length`."""

@@ -12,6 +12,7 @@ class VectorSpace(EventSpace):
     name = "vector"
     sample_options = ()
     unit = "nats/example"
+    training_metric = "bits_per_dim"
 
     def load_split(self, data, split, training=False):
         import tensorflow as tf
@@ -56,15 +57,25 @@ class VectorSpace(EventSpace):
         return result
 
     def sample_command(self, args, run):
-        """`[n, D]` float32 samples into a .npy file."""
-        from arzoo.files import atomic_path
+        """`[n, D]` float32 samples into a .npy file, `--batch-size` at a
+        time within `--max-memory`."""
+        from arzoo.events.draws import DrawPlan, draw_in_batches
+        from arzoo.sampling.seeds import row_seeds
+
+        model = self.model
+        npy = os.path.splitext(args.out)[0] + ".npy"
+        plan = DrawPlan.for_model(model, args.n, args.batch_size, model.num_steps, model.values_per_step, 0, 0,
+                                  f"--n {args.n} vectors of {model.num_dims} dimensions")
+        plan.check(args.max_memory, os.path.dirname(os.path.abspath(npy)))
+
+        def draw(start, stop):
+            return model.sample(seeds=row_seeds(args.seed, stop - start, start), temperature=args.temperature,
+                                method=args.method).numpy()
 
         start = time.time()
-        samples = self.model.sample(args.n, seed=args.seed, temperature=args.temperature, method=args.method).numpy()
-        npy = os.path.splitext(args.out)[0] + ".npy"
-        with atomic_path(npy) as temporary:
-            np.save(temporary, samples)
-        return {"samples": npy, "num_samples": args.n, "shape": list(samples.shape), "seconds": time.time() - start}
+        draw_in_batches(plan, draw, npy, (model.num_dims,), np.float32, unit="vectors")
+        return {"samples": npy, "num_samples": args.n, "shape": [args.n, model.num_dims],
+                "seconds": time.time() - start}
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):
         """`<output_dir>/samples/step<step>.npy`: `[num_samples, D]` float32."""

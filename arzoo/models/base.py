@@ -15,6 +15,8 @@ sampling driver (`arzoo.sampling.driver`) runs. A family implements its
 network, its event hooks (below, "events") and its incremental state.
 """
 
+import functools
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -113,6 +115,51 @@ class AutoregressiveModel(keras.Model):
         super().__init__(**kwargs)
         # Compiled samplers, kept out of Keras / SavedModel tracking.
         object.__setattr__(self, "_compiled", {})
+
+    def __init_subclass__(cls, **kwargs):
+        # Every family's `step` is the public incremental entry point: its
+        # arguments are checked here, once for all families, so a wrong shape
+        # is a ValueError naming it instead of a failure deep in the cache
+        # updates. The checks read static shapes only (free inside traced loops).
+        super().__init_subclass__(**kwargs)
+        step = getattr(cls, "step", None)  # its own or a mixin's (the row protocol's)
+        if step is not None and not getattr(step, "_checks_arguments", False):
+
+            @functools.wraps(step)
+            def checked_step(self, inputs_t, state, condition=None):
+                self.check_step_arguments(inputs_t, state)
+                return step(self, inputs_t, state, condition)
+
+            checked_step._checks_arguments = True
+            cls.step = checked_step
+
+    def check_step_arguments(self, inputs_t, state):
+        """A ValueError unless `inputs_t` is `[B, values_per_step]` and every
+        tensor of `state` has the same leading B (checked where shapes are known)."""
+        if not isinstance(state, dict) or "position" not in state:
+            raise ValueError(
+                "state must be the dict initial_state (or the previous step) returned, with 'position'; "
+                f"got {type(state).__name__}{' with keys ' + str(sorted(state)) if isinstance(state, dict) else ''}."
+            )
+        shape = tf.TensorShape(getattr(inputs_t, "shape", np.shape(inputs_t)))
+        wanted = self.values_per_step
+        if shape.rank != 2 or shape[1] not in (None, wanted):
+            raise ValueError(
+                f"inputs_t must have shape [batch, {wanted}] (the values drawn at the previous step), "
+                f"got {shape.as_list() if shape.rank is not None else 'unknown rank'}."
+            )
+        batch = tf.TensorShape(state["position"].shape)[:1]
+        for path, value in _tensor_paths(state):
+            leading = tf.TensorShape(getattr(value, "shape", np.shape(value)))[:1]
+            if not leading.is_compatible_with(batch):
+                raise ValueError(
+                    f"state[{path}] has batch {leading.as_list()} but state['position'] has {batch.as_list()}: "
+                    "every state tensor has one row per sample."
+                )
+        if not shape[:1].is_compatible_with(batch):
+            raise ValueError(
+                f"inputs_t has {shape[0]} rows but the state has {batch[0]}: one row of values per sample."
+            )
 
     # ----- events: what a family's kind of event implements ------------------
 
@@ -321,6 +368,18 @@ class AutoregressiveModel(keras.Model):
             self._compiled[key].get_concrete_function(*specs)  # later calls dispatch to this trace
         groups = num_row_groups(batch, self.sampling_threads)
         return call_in_row_groups(self._compiled[key], groups, *args)
+
+
+def _tensor_paths(nest, prefix=""):
+    """(readable path, tensor) of every leaf of a state nest of dicts and lists."""
+    if isinstance(nest, dict):
+        for key in sorted(nest):
+            yield from _tensor_paths(nest[key], f"{prefix}[{key!r}]" if prefix else repr(key))
+    elif isinstance(nest, (list, tuple)):
+        for i, item in enumerate(nest):
+            yield from _tensor_paths(item, f"{prefix}[{i}]")
+    elif nest is not None:
+        yield prefix, nest
 
 
 def _check_method(method):

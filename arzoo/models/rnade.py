@@ -10,6 +10,7 @@ from arzoo.arguments import int_at_least
 from arzoo.models.base import AutoregressiveModel
 from arzoo.models.ordered import resolve_ordering, step_dimensions
 from arzoo.models.registry import register_model
+from arzoo.models.validation import check_not_empty
 
 
 @register_model("rnade")
@@ -167,6 +168,7 @@ class RNADE(AutoregressiveModel):
                 f"{name} must have shape [batch, num_dims] = [batch, {self.num_dims}]; "
                 f"got shape {tuple(x.shape)}."
             )
+        check_not_empty(x, name)
         x = tf.cast(x, tf.float32)
         if tf.executing_eagerly():
             values = x.numpy() if where is None else x.numpy()[where.numpy()]

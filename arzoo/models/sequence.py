@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.arguments import int_at_least
-from arzoo.models.validation import check_levels
+from arzoo.models.validation import check_levels, check_not_empty
 
 
 class SequenceEvents:
@@ -41,6 +41,7 @@ class SequenceEvents:
             )
         if x.shape[1] == 0:
             raise ValueError(f"{name} is empty (0 steps).")
+        check_not_empty(x, name)
         if not (x.dtype.is_integer or x.dtype.is_floating):
             raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
         check_levels(x, self.num_levels, name, where)

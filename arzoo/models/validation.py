@@ -13,6 +13,12 @@ def check_rows(name, condition, batch):
             raise ValueError(f"{name} has {tensor.shape[0]} rows but {batch} samples were asked for.")
 
 
+def check_not_empty(x, name="x"):
+    """A ValueError for a batch of zero events (the exported signatures refuse it too)."""
+    if x.shape.rank and x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(x.shape)}): give at least one event.")
+
+
 def check_levels(x, num_levels, name="x", where=None):
     """Eagerly: `x`'s values (where the bool `where` is true, if given) are
     integers in [0, num_levels), or a ValueError naming what is wrong."""
@@ -60,6 +66,7 @@ def check_images(x, image_shape, num_levels, name="x", where=None):
             )
     if not (x.dtype.is_integer or x.dtype.is_floating):
         raise ValueError(f"{name} must be integer levels; got dtype {x.dtype.name}.")
+    check_not_empty(x, name)
     check_levels(x, num_levels, name, where)
     return tf.cast(x, tf.int32)
 

@@ -22,17 +22,18 @@ _WORDS_PER_BLOCK = 4  # float32 uniforms per Philox block (one per 32-bit word)
 _LOW32 = 0xFFFFFFFF
 
 
-def row_seeds(seed, num_rows):
+def row_seeds(seed, num_rows, first_row=0):
     """`[num_rows, 2]` int32 seeds derived from one seed (an int, a pair or a
     `[2]` tensor, as `as_seed` reads it): row i gets
     `stateless_fold_in(seed, i)`, independent of `num_rows`, the rows
-    `model.sample(num_rows, seed=seed)` uses."""
+    `model.sample(num_rows, seed=seed)` uses. `first_row` starts at row
+    `first_row` of that sequence (a large draw taken in batches)."""
     seed = as_seed(seed)
     return tf.map_fn(
         lambda i: tf.cast(
             tf.random.experimental.stateless_fold_in(seed, i), tf.int32
         ),
-        tf.range(num_rows),
+        tf.range(first_row, first_row + num_rows),
         fn_output_signature=tf.TensorSpec([2], tf.int32),
     )
 

@@ -64,6 +64,11 @@ class TrainResult:
       output_dir: where checkpoints, TensorBoard and model.keras went.
       num_replicas: replicas in sync (devices over all workers).
       chief: whether this process wrote `output_dir`.
+      metric: the name of the training figure in the model's unit
+        ("bits_per_dim" for images and vectors, "bits_per_sample" for audio,
+        "bits_per_character" for text); `summary()` uses it as the key.
+      window: (first, last) step of the logging window `bits_per_dim` is the
+        mean over, or None.
     """
 
     step: int
@@ -76,14 +81,22 @@ class TrainResult:
     output_dir: str
     num_replicas: int = 1
     chief: bool = True
+    metric: str = "bits_per_dim"
+    window: Optional[tuple] = None
 
     def summary(self):
-        """The JSON-friendly fields (everything but the model)."""
+        """The JSON-friendly fields (everything but the model), the training
+        figure under the model's unit (`metric`) with the window it averages."""
+        averaged = None
+        if self.window is not None:
+            first, last = self.window
+            averaged = f"mean over the last logging window: steps {first}-{last} ({last - first + 1} steps)"
         return {
             "step": self.step,
             "start_step": self.start_step,
-            "bits_per_dim": self.bits_per_dim,
-            "test_bits_per_dim": self.test_bits_per_dim,
+            self.metric: self.bits_per_dim,
+            "averaged_over": averaged,
+            f"test_{self.metric}": self.test_bits_per_dim,
             "wall_time": self.wall_time,
             "history": [list(h) for h in self.history],
             "output_dir": self.output_dir,
@@ -316,6 +329,7 @@ def train(
     writer = make_writer(output_dir, chief)
     bar = ProgressBar(total_steps, initial=min(start_step, total_steps), enabled=progress and chief)
     window = _Window(current)
+    window_start, last_window = current, None
     history, test_bpd = [], None
     try:
         if current < total_steps:
@@ -352,6 +366,8 @@ def train(
                     logs["test_bits_per_dim"] = test_bpd
                 scalars.update({f"train/{key}": value for key, value in logs.items() if key != "test_bits_per_dim"})
                 history.append((current, logs["bits_per_dim"]))
+                last_window = (window_start + 1, current)
+                window_start = current
                 for callback in callbacks:
                     callback(current, logs)
             if scalars:
@@ -383,6 +399,8 @@ def train(
         history=history,
         output_dir=output_dir,
         num_replicas=strategy.num_replicas_in_sync,
+        metric=event_space(model).training_metric,
+        window=last_window,
         chief=chief,
     )
 

@@ -73,6 +73,21 @@ def test_unreadable_file_is_named(tmp_path):
         read_wav(path)
 
 
+def test_truncated_data_chunk_is_read_with_a_warning_and_a_cut_header_is_named(tmp_path):
+    whole = write_wav(tmp_path / "whole.wav", np.linspace(-0.5, 0.5, 1000, dtype=np.float32), 16000)
+    data = open(whole, "rb").read()
+    (tmp_path / "cut.wav").write_bytes(data[:1000])  # header says 2000 data bytes, 956 are there
+    with pytest.warns(UserWarning, match=r"cut\.wav' is truncated: .*expected 2044 bytes.* the 478 samples"):
+        audio, rate = read_wav(tmp_path / "cut.wav")
+    assert rate == 16000 and len(audio) == 478
+    np.testing.assert_array_equal(audio, read_wav(whole)[0][:478])
+    (tmp_path / "stub.wav").write_bytes(data[:30])  # cut inside the fmt chunk
+    with pytest.raises(ValueError, match=r"cannot read WAV file .*stub\.wav' \(truncated or not a WAV file\)"):
+        read_wav(tmp_path / "stub.wav")
+    with pytest.raises(ValueError, match=r"is a folder, not a WAV file"):
+        read_wav(tmp_path)
+
+
 def test_write_rejects_out_of_range_and_bad_rate(tmp_path):
     with pytest.raises(ValueError, match=r"must lie in \[-1, 1\]; got values in \[-0.5, 1.5\]"):
         write_wav(tmp_path / "loud.wav", np.array([-0.5, 1.5], np.float32), 16000)
