@@ -41,7 +41,7 @@ def saved(family, folder):
     return path
 
 
-@pytest.mark.parametrize("family", ["pixelcnn", "gated_pixelcnn"])
+@pytest.mark.parametrize("family", ["gated_pixelcnn"])
 def test_batched_draw_equals_one_call(tmp_path, capsys, family):
     config = saved(family, tmp_path)
     assert run_cli(["sample", config, "--n", "10", "--seed", "3", "--out", str(tmp_path / "one.png")], capsys)[0] == 0

@@ -34,7 +34,7 @@ def run(args):
 
         restore_weights(run_.model, args.checkpoint)
     name = args.name or run_.model.family
-    path = export_model(run_.model, args.base, name, args.version, args.max_batch_size)
+    path = export_model(run_.model, args.base, name, args.version, args.max_batch_size, progress=True)
     model_config_file = args.model_config_file or os.path.join(args.base, "models.config")
     update_model_config(model_config_file, name, os.path.join(args.base, name))
     result = {"export": path, "keras": os.path.join(path, "model.keras"), "model_config_file": model_config_file}

@@ -11,6 +11,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from arzoo.progress import progress_bar
+
 
 @dataclasses.dataclass
 class LikelihoodReport:
@@ -71,13 +73,16 @@ def evaluate_log_likelihood(
         def batch_log_prob(x, condition):  # noqa: F811 (eager: K members, K passes)
             return model.ensemble_log_prob(x, condition, num_members)
 
+    bar = progress_bar(total=max_examples, desc="evaluating", unit="images")
     for batch in _batches(dataset, batch_size, max_examples):
         x = tf.cast(batch["image"], tf.int32)
         log_probs = batch_log_prob(x, _condition(model, batch))
         total += float(tf.reduce_sum(tf.cast(log_probs, tf.float64)))
         count += int(x.shape[0])
+        bar.update(int(x.shape[0]))
         if progress is not None:
             progress(count)
+    bar.close()
     if count == 0:
         raise ValueError("The evaluation dataset is empty.")
     nats = -total / count
@@ -150,12 +155,14 @@ def evaluate_sequences(model, dataset, batch_size, what="sequences"):
         autograph=False,
     )
     total, count, steps, levels = 0.0, 0, 0, []
-    for batch in dataset.batch(batch_size).as_numpy_iterator():
-        x, condition = model.inputs_from_batch(batch)
-        total += float(np.sum(nll(tf.constant(x), condition)))
-        count += len(x)
-        steps += x.size
-        levels.append(np.asarray(x).ravel())
+    with progress_bar(desc="evaluating", unit=what.split()[0]) as bar:
+        for batch in dataset.batch(batch_size).as_numpy_iterator():
+            x, condition = model.inputs_from_batch(batch)
+            total += float(np.sum(nll(tf.constant(x), condition)))
+            count += len(x)
+            steps += x.size
+            levels.append(np.asarray(x).ravel())
+            bar.update(len(x))
     if count == 0:
         raise ValueError(f"The evaluation dataset gave no {what}.")
     return SequenceReport(total, count, steps, np.concatenate(levels))

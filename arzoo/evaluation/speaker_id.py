@@ -12,6 +12,8 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from arzoo.progress import progress_bar
+
 
 @dataclasses.dataclass
 class SpeakerIdentification:
@@ -53,11 +55,13 @@ def speaker_log_likelihoods(model, clips, batch_size=16):
         autograph=False,
     )
     out = np.zeros((len(clips), speakers))
-    for s in range(speakers):
-        for start in range(0, len(clips), batch_size):
-            x = tf.constant(clips[start : start + batch_size], tf.int32)
-            ids = tf.fill([x.shape[0]], s)
-            out[start : start + batch_size, s] = log_prob(x, ids).numpy()
+    with progress_bar(total=speakers * len(clips), desc="identifying speakers", unit="clip x speaker") as bar:
+        for s in range(speakers):
+            for start in range(0, len(clips), batch_size):
+                x = tf.constant(clips[start : start + batch_size], tf.int32)
+                ids = tf.fill([x.shape[0]], s)
+                out[start : start + batch_size, s] = log_prob(x, ids).numpy()
+                bar.update(int(x.shape[0]))
     return out
 
 

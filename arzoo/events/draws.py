@@ -24,9 +24,8 @@ import shutil
 import sys
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from arzoo.files import atomic_path
+from arzoo.progress import progress_bar
 
 DEFAULT_MEMORY_FRACTION = 0.5
 DEFAULT_BATCH_SIZE = 256
@@ -174,8 +173,8 @@ def draw_in_batches(plan, draw, npy_path, row_shape, dtype, keep=0, on_rows=None
 def _draw_rows(plan, draw, out, row_shape, dtype, keep, on_rows, unit, npy_path=None):
     kept, done = [], 0
     try:
-        with tqdm(total=plan.count, unit=unit, file=sys.stderr, disable=plan.count <= plan.batch_size,
-                  desc="sampling") as bar:
+        with progress_bar(total=plan.count, unit=unit, desc="sampling",
+                          enabled=plan.count > plan.batch_size) as bar:
             for start in range(0, plan.count, plan.batch_size):
                 stop = min(start + plan.batch_size, plan.count)
                 rows = np.asarray(draw(start, stop))

@@ -203,9 +203,13 @@ class Client:
         seeds = _int32("seeds", seeds)
         if seeds.ndim != 2 or seeds.shape[1] != 2:
             raise ValueError(f"seeds must have shape [batch, 2], got {seeds.shape}.")
-        temperature = np.broadcast_to(
-            np.asarray(temperature, np.float32), seeds.shape[:1]
-        ).copy()
+        given = np.asarray(temperature, np.float32)
+        try:
+            temperature = np.broadcast_to(given, seeds.shape[:1]).copy()
+        except ValueError:
+            raise ValueError(
+                f"temperature must be a number or one per row ({len(seeds)} rows), got shape {given.shape}."
+            ) from None
         return {"seed": seeds, "temperature": temperature, **_condition_inputs(condition, speaker, features)}
 
     def sample(self, seeds, temperature=1.0, condition=None, length=None):

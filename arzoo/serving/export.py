@@ -14,6 +14,7 @@ import uuid
 import tensorflow as tf
 
 from arzoo.events import event_space
+from arzoo.progress import progress_bar
 from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, ServingModule
 
 KERAS_FILENAME = "model.keras"
@@ -46,7 +47,8 @@ def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=
     return ServingModule(model, event_space(model), max_batch_size, max_length)
 
 
-def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
+def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None,
+                 progress=False):
     """Export `model` as `<base>/<name>/<version>/` with every signature.
 
     Args:
@@ -57,6 +59,8 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
       max_batch_size: the largest batch any signature accepts.
       max_length: sequence models only: the most steps a request may ask for
         or send (audio: default ten seconds at the model's sample rate).
+      progress: show a progress bar of the stages on stderr (tracing the
+        signatures, writing the SavedModel, writing model.keras).
 
     Returns:
       The path of the finished version folder.
@@ -83,11 +87,20 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         )
     final = os.path.join(model_dir, str(version))
     temporary = os.path.join(model_dir, f"{_TEMPORARY_PREFIX}{version}-{uuid.uuid4().hex}")
+    bar = progress_bar(total=3, desc=f"exporting {name} {version}: tracing the signatures", unit="stage",
+                       enabled=progress)
     try:
-        tf.saved_model.save(module, temporary, signatures=module.signatures())
+        signatures = module.signatures()
+        bar.update()
+        bar.set_description(f"exporting {name} {version}: writing the SavedModel")
+        tf.saved_model.save(module, temporary, signatures=signatures)
+        bar.update()
+        bar.set_description(f"exporting {name} {version}: writing {KERAS_FILENAME}")
         model.save(os.path.join(temporary, KERAS_FILENAME))
         os.rename(temporary, final)
+        bar.update()
     finally:
+        bar.close()
         if os.path.exists(temporary):
             shutil.rmtree(temporary, ignore_errors=True)
     return final

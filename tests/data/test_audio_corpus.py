@@ -304,3 +304,30 @@ def test_catalogue_audio_info_offline_and_fast_failure(monkeypatch, tmp_path):
         load_audio_dataset("no_such_set", "train", 16000, data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="has no audio feature"):
         audio_dataset_info("mnist", data_dir=str(tmp_path))
+
+
+@needs_synthesisers
+def test_data_command_writes_where_speech_corpus_reads(tmp_path, monkeypatch, capsys):
+    """README's order: `arzoo data speech-corpus`, then a config naming
+    `speech_corpus` trains on that corpus, without synthesising it again."""
+    from arzoo.cli import main
+
+    monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path))
+    assert main(["data", "speech-corpus", "--voices", "espeak_m1", "--max-sentences", "2", "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["out"] == os.path.join(default_corpus_dir(), "16000hz")
+    assert report["out"].startswith(str(tmp_path)) and "reads this folder" in report["use"]
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("the corpus was synthesised again")
+
+    monkeypatch.setattr(speech_corpus, "make_speech_corpus", no_synthesis)
+    source = audio_load.open_audio_source("speech_corpus", 16000, data_dir=str(tmp_path / "tfds"))
+    assert source.speaker_names == ("espeak_m1",)
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.undo()
+    monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path))
+    assert main(["data", "speech-corpus", "--out", str(elsewhere), "--voices", "espeak_m1", "--max-sentences", "1",
+                 "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert f"--set data.dataset=wav_folder --set data.wav_folder={elsewhere}" in report["use"]
