@@ -16,13 +16,15 @@ def repo_root():
 
 
 # The longest modules first (worker seconds, measured in `make test --durations`),
-# so that under `--dist loadfile` the two workers' last modules are short ones
-# and neither waits long for the other (longest-processing-time-first order).
+# so that under `--dist loadfile --no-loadscope-reorder` (the Makefile's: xdist
+# otherwise orders modules by their number of tests, which put the 150 s
+# one-test demo last) the two workers' last modules are short ones and
+# neither waits long for the other (longest-processing-time-first order).
 LONG_MODULES_FIRST = [
     "tests/models/test_contract.py",
     "tests/serving/test_compat.py",
-    "tests/models/test_wavenet_learning.py",
     "tests/test_demo.py",
+    "tests/models/test_wavenet_learning.py",
     "tests/training/test_preemption.py",
     "tests/serving/test_export_atomic.py",
     "tests/training/test_multi_worker.py",

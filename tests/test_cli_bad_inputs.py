@@ -44,6 +44,8 @@ BAD = [
     (["eval", "@run", "--batch-size", "0"], r"argument --batch-size: must be an integer >= 1, got '0'"),
     (["eval", "@run", "--ensemble", "two"], r"argument --ensemble: must be an integer >= 1, got 'two'"),
     (["eval", "@run", "--speaker-id", "--no-baselines"], r"speaker_id does not apply to image models"),
+    (["eval", TINY, "--max-examples", "4"],  # a 4x4 model on 8x8 digits, baselines on: was an IndexError
+     r"The 'test' split yields images of shape \(8, 8, 1\) but the model has image_shape=\[4, 4, 1\]"),
     # sample
     (["sample", "@run", "--seconds", "0"], r"argument --seconds: must be a finite number > 0, got '0'"),
     (["sample", "@run", "--seconds", "1e-9", "--out", "@s.png"], r"--seconds does not apply to image models"),

@@ -263,6 +263,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"  # keep-alive: a client may send many requests per connection
     server_version = "arzoo-serve"
+    # TCP_NODELAY: the headers and the body go out as two writes, and Nagle's
+    # algorithm would hold the body until the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     rest = None  # the RestServer, set on the subclass RestServer makes
 
     def do_GET(self):
