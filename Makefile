@@ -22,10 +22,10 @@ run: $(STAMP) system-deps
 	$(BIN)/arzoo demo --output demo_output
 
 test: $(STAMP) system-deps
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -q -p no:cacheprovider --durations=15
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider --durations=15
 
 test-quick: $(STAMP) system-deps
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -q -p no:cacheprovider -m "not slow"
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sampling
