@@ -6,3 +6,5 @@ STATE_PREFIX = "state_"
 METADATA_SIGNATURE = "metadata"
 # GetModelMetadata's one metadata field (TF Serving's name).
 SIGNATURE_DEF_FIELD = "signature_def"
+# The signature a request without a signature_name runs, as in TF Serving.
+DEFAULT_SIGNATURE = "serving_default"

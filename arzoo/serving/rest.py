@@ -36,7 +36,7 @@ import grpc
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_pb2
 
-from arzoo.serving.protocol import SIGNATURE_DEF_FIELD
+from arzoo.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 from arzoo.serving.requests import (
     RequestError,
     array_from_json,
@@ -72,7 +72,6 @@ _MODEL = r"/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+)|/labels/(?P<
 _PREDICT_PATH = re.compile(_MODEL + r":(?P<method>predict|classify|regress)", re.IGNORECASE)
 _STATUS_PATH = re.compile(_MODEL + r"(?P<metadata>/metadata)?", re.IGNORECASE)
 _BODY_KEYS = ("signature_name", "instances", "inputs")
-_DEFAULT_SIGNATURE = "serving_default"
 
 
 class _HttpError(RequestError):
@@ -117,7 +116,7 @@ def parse_predict_body(body):
             "Not formatted correctly: expecting exactly one of 'inputs' or 'instances' keys, got "
             f"{sorted(k for k in request if k != 'signature_name') or 'neither'}."
         )
-    signature_name = request.get("signature_name", _DEFAULT_SIGNATURE)
+    signature_name = request.get("signature_name", DEFAULT_SIGNATURE)
     if not isinstance(signature_name, str):
         raise invalid(f"'signature_name' must be a string, got {signature_name!r}.")
     if "instances" in request:

@@ -73,7 +73,7 @@ from tensorflow_serving.apis import (
 
 from arzoo.serving.batching import Batcher
 from arzoo.serving.config_files import read_model_config
-from arzoo.serving.protocol import SIGNATURE_DEF_FIELD
+from arzoo.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 from arzoo.serving.requests import (
     RequestError,
     arrays_from_tensor_protos,
@@ -81,7 +81,6 @@ from arzoo.serving.requests import (
     output_aliases,
 )
 
-DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_POLL_WAIT_SECONDS = 2.0
 DEFAULT_MAX_WORKERS = 16
 # The largest request either front end reads (a 64-row batch of 256x256x3
@@ -278,6 +277,11 @@ class _Model:
 # ----- the server ----------------------------------------------------------
 
 
+def _check_port(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValueError(f"{name} must be an integer in 0..65535 (0: any free port), got {value!r}.")
+
+
 class Server:
     """TF Serving's gRPC PredictionService and ModelService (and, when asked,
     its REST API) over export folders.
@@ -313,11 +317,9 @@ class Server:
             raise ValueError(f"poll_wait_seconds must be > 0, got {poll_wait_seconds}.")
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}.")
-        for name, value in (("port", port), ("rest_api_port", rest_api_port)):
-            if value is None and name == "rest_api_port":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-                raise ValueError(f"{name} must be an integer in 0..65535 (0: any free port), got {value!r}.")
+        _check_port("port", port)
+        if rest_api_port is not None:
+            _check_port("rest_api_port", rest_api_port)
         if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int) or max_request_bytes < 1:
             raise ValueError(f"max_request_bytes must be an integer >= 1, got {max_request_bytes!r}.")
         self._models = {entry.name: _Model(entry) for entry in models}

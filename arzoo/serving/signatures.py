@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from arzoo.sampling.driver import cached_sample
 from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
-from arzoo.serving.protocol import STATE_PREFIX
+from arzoo.serving.protocol import DEFAULT_SIGNATURE, STATE_PREFIX
 
 DEFAULT_MAX_BATCH_SIZE = 64
 
@@ -351,7 +351,7 @@ class ServingModule(tf.Module):
         state = state_specs(self._state_template)
         log_prob = self._endpoint(self._log_prob, [x, *conditions])
         return {
-            "serving_default": log_prob,
+            DEFAULT_SIGNATURE: log_prob,
             "log_prob": log_prob,
             "sample": self._endpoint(self._sample, [seed, temperature, length, *conditions]),
             "complete": self._endpoint(self._complete, [x, known_mask, seed, temperature, *conditions]),

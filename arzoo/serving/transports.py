@@ -23,7 +23,7 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
-from arzoo.serving.protocol import SIGNATURE_DEF_FIELD
+from arzoo.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
 
 _CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -206,7 +206,7 @@ class RestTransport:
 
     def predict(self, spec, inputs, output_filter=()):
         path = self._model_path(spec)
-        signature_name = spec.signature_name or "serving_default"
+        signature_name = spec.signature_name or DEFAULT_SIGNATURE
         body = {"signature_name": signature_name,
                 "inputs": {alias: np.asarray(value).tolist() for alias, value in inputs.items()}}
         answer = self._call("POST", path + ":predict", body)["outputs"]
