@@ -1,5 +1,6 @@
 """Building blocks, one concept per module."""
 
+from arzoo.layers.causal_attention import CausalAttentionBlock, causal_attention
 from arzoo.layers.causal_conv1d import CausalConv1D
 from arzoo.layers.channel_groups import channel_group_mask
 from arzoo.layers.condition_projection import ConditionProjection
@@ -18,6 +19,7 @@ from arzoo.layers.shifts import down_shift, right_shift
 from arzoo.layers.wavenet_block import WaveNetBlock
 
 __all__ = [
+    "CausalAttentionBlock",
     "CausalConv1D",
     "ConditionProjection",
     "DownRightShiftedConv2D",
@@ -31,6 +33,7 @@ __all__ = [
     "MaskedDense",
     "NADEInput",
     "NADEOutput",
+    "causal_attention",
     "channel_group_mask",
     "concat_elu",
     "degree_mask",

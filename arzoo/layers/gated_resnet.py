@@ -7,7 +7,7 @@ from arzoo.arguments import int_at_least
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 
-STREAMS = ("down", "down_right")
+STREAMS = ("down", "down_right", "pixel")
 
 
 def concat_elu(x):
@@ -22,10 +22,12 @@ class GatedResNet(keras.layers.Layer):
 
     Both convolutions are shifted (`stream` "down": a down-shifted (kh, kw)
     kernel, rows above; "down_right": a down-right-shifted (2, kw // 2 + 1)
-    kernel, rows above and pixels to the left), so the block is as causal as
-    its input. `shortcut` is what the block reads at its own position from
-    elsewhere: the down stream for a down-right block, the partner of the way
-    down for a block on the way up.
+    kernel, rows above and pixels to the left) or 1x1 ("pixel": each position
+    alone, PixelSNAIL's blocks around its attention; cached sampling calls it
+    on the one position), so the block is as causal as its input. `shortcut`
+    is what the block reads at its own position from elsewhere: the down
+    stream for a down-right block, the partner of the way down for a block
+    on the way up, the attention's output for PixelSNAIL's last 1x1 block.
 
     Cached sampling computes one row or one pixel at a time from stored maps,
     so the block offers its two halves separately: `hidden` (conv1 over a
@@ -34,7 +36,7 @@ class GatedResNet(keras.layers.Layer):
 
     Args:
       num_filters: channels F of x and of the output; conv2 makes 2F.
-      stream: "down" or "down_right".
+      stream: "down", "down_right" or "pixel".
       kernel_size: (kh, kw) of the down stream's kernels, kw odd; the
         down-right stream uses (2, kw // 2 + 1).
       dropout_p: dropout on the hidden features while training.
@@ -68,7 +70,9 @@ class GatedResNet(keras.layers.Layer):
         self.use_shortcut = bool(shortcut)
         self.conditional = bool(conditional)
         f = self.num_filters
-        if stream == "down":
+        if stream == "pixel":
+            conv = lambda filters, name, **kw: keras.layers.Dense(filters, name=name, **kw)  # noqa: E731
+        elif stream == "down":
             conv = lambda filters, name, **kw: DownShiftedConv2D(filters, self.kernel_size, name=name, **kw)  # noqa: E731
         else:
             size = (2, self.kernel_size[1] // 2 + 1)

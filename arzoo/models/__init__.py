@@ -12,6 +12,7 @@ from arzoo.models.nade import NADE
 from arzoo.models.ordered import OrderedDensityModel
 from arzoo.models.pixelcnn import PixelCNN
 from arzoo.models.pixelcnn_pp import PixelCNNPlusPlus
+from arzoo.models.pixelsnail import PixelSNAIL
 from arzoo.models.rnade import RNADE
 from arzoo.models.registry import get_model_class, list_models, register_model
 from arzoo.models.wavenet import WaveNet
@@ -29,6 +30,7 @@ __all__ = [
     "OrderedDensityModel",
     "PixelCNN",
     "PixelCNNPlusPlus",
+    "PixelSNAIL",
     "RNADE",
     "WaveNet",
     "get_model_class",

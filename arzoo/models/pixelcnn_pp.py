@@ -3,7 +3,6 @@
 import collections
 import itertools
 
-import keras
 import tensorflow as tf
 
 from arzoo.arguments import int_at_least
@@ -13,11 +12,10 @@ from arzoo.layers import (
     DownShiftedConv2D,
     DownShiftedConv2DTranspose,
     GatedResNet,
-    MaskedConv2D,
     caches,
     down_shift,
-    right_shift,
 )
+from arzoo.models.down_right_stream import DownRightStream
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.registry import register_model
 from arzoo.models.row_protocol import RowProtocol
@@ -30,7 +28,7 @@ Operation = collections.namedtuple("Operation", "kind stream level layer inputs 
 
 
 @register_model("pixelcnn_pp")
-class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
+class PixelCNNPlusPlus(RowProtocol, DownRightStream, AutoregressiveImageModel):
     r"""PixelCNN++: two shifted streams, gated ResNet blocks over three
     resolutions, a discretized logistic mixture per pixel.
 
@@ -164,10 +162,7 @@ class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
         down_kernel = (rows - 1, cols)
         conditional = self.is_conditional
         self.down_input = DownShiftedConv2D(f, down_kernel, name="down_input")
-        self.down_right_input_above = DownShiftedConv2D(f, (1, cols), name="down_right_input_above")
-        self.down_right_input_left = DownRightShiftedConv2D(
-            f, (2, cols // 2), use_bias=False, name="down_right_input_left"
-        )
+        self._build_down_right_input(f, cols)
         self.network_layers = []
         plan = []
         names = itertools.count(1)
@@ -221,27 +216,7 @@ class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
         # Untracked: the layers are tracked once, in `network_layers`.
         object.__setattr__(self, "plan", tuple(plan))
         self.output_map = down_right
-        groups = self.num_channel_groups
-        if groups == 1:
-            self.output_params = keras.layers.Dense(self.head.params_per_pixel, name="output_params")
-        else:
-            # R -> G -> B inside a pixel for the channel-independent heads: the
-            # pixel's earlier channels enter through mask-A 1x1 weights.
-            self.output_hidden = keras.layers.Dense(f, name="output_hidden")
-            self.output_channels = MaskedConv2D(f, 1, "A", groups, name="output_channels")
-            self.output_params = MaskedConv2D(self.head.params_per_pixel, 1, "B", groups, name="output_params")
-
-    def _network_input(self, inputs):
-        """Scaled levels plus a channel of ones (the border's zeros differ from grey)."""
-        return tf.concat([inputs, tf.ones_like(inputs[..., :1])], axis=-1)
-
-    def _head_params(self, features, pixels):
-        """Parameters from elu(final down-right features) and, for the
-        channel-independent heads on colour images, the pixels themselves."""
-        if self.num_channel_groups == 1:
-            return self.output_params(features)
-        hidden = tf.nn.elu(self.output_hidden(features) + self.output_channels(pixels))
-        return self.output_params(hidden)
+        self._build_output_layers(f)
 
     def _level_conditions(self, condition):
         """The encoded condition each resolution reads: a vector everywhere, a
@@ -273,7 +248,7 @@ class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
     def _input_layer(self, stream, x):
         if stream == "down":
             return self.down_input(down_shift(x))
-        return self.down_right_input_above(down_shift(x)) + self.down_right_input_left(right_shift(x))
+        return self._down_right_input(x)
 
     # ----- cached (incremental) sampling -----------------------------------------
     #
@@ -341,16 +316,6 @@ class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
     def prepare_condition(self, condition):
         return self._level_conditions(self.encode_condition(condition))
 
-    def _canvas_rows(self, canvas, first, count):
-        """Image rows `first` .. `first + count - 1` of the canvas as network
-        input `[B, count, W + cols - 1, C + 1]`: rows above the image and
-        columns beside it zero, as the teacher-forced shifts pad."""
-        cols = self.receptive_field_dims[1]
-        rows = first + tf.range(count)
-        x = self._network_input(self.scale_levels(tf.gather(canvas, tf.maximum(rows, 0), axis=1)))
-        x = x * tf.cast(rows >= 0, x.dtype)[None, :, None, None]
-        return caches.pad_columns(x, cols // 2, cols // 2)
-
     def _runs(self, stream):
         """The plan's operations on `stream`, in order, grouped into runs at one level."""
         runs = []
@@ -414,7 +379,7 @@ class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
         """elu of the final down-right features at pixel (row, col) `[B, 1, 1, F]`,
         and the down-right buffers with every position completed by this pixel."""
         left, _ = self._columns
-        rows, cols = self.receptive_field_dims
+        rows = self.receptive_field_dims[0]
         canvas_rows = self._canvas_rows(state["canvas"], row - 1, 2)  # the row above and this one
         down_maps = state["down_maps"]
         down_last = rows - 2  # the current row of a down buffer
@@ -432,10 +397,7 @@ class PixelCNNPlusPlus(RowProtocol, AutoregressiveImageModel):
                 return tf.where(last_row % 2 == 1, block, tf.reverse(block, axis=[1]))
 
             if op.kind == "input":
-                above = self.down_right_input_above.call_on_window(caches.read_block(canvas_rows, 0, col, 1, cols))
-                beside = self.down_right_input_left.call_on_window(
-                    caches.read_block(canvas_rows, 0, col, 2, cols // 2))
-                return write(op.output, above + beside)
+                return write(op.output, self._down_right_input_at(canvas_rows, col))
             source = maps[op.inputs[0]]
             if op.kind == "downsample":
                 kw = op.layer.kernel_size[1]

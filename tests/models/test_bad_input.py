@@ -102,7 +102,7 @@ def test_constructor_errors():
 
 # ----- every family: one table of mistakes ------------------------------------
 
-FAMILIES = ["pixelcnn", "gated_pixelcnn", "pixelcnn_pp", "nade", "made", "fvsbn", "wavenet", "char_rnn", "rnade"]
+FAMILIES = ["pixelcnn", "gated_pixelcnn", "pixelcnn_pp", "pixelsnail", "nade", "made", "fvsbn", "wavenet", "char_rnn", "rnade"]
 
 
 @functools.lru_cache(maxsize=None)
