@@ -29,6 +29,23 @@ MAX_BATCH_SIZE = 64
 AUDIO_LENGTH = 16
 FORBIDDEN_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
 
+
+def image_export_cases():
+    """[(family, variant)] of the image exports test_compat.py runs through
+    the three loaders: every family class-conditional and, where it takes
+    the head, with the channel-coupled mixture (unconditional); the first
+    one also grey and unconditional. Each export costs tens of seconds, so
+    not every family runs every variant (tests/models/test_contract.py
+    round-trips the others through the Python loader)."""
+    import arzoo
+    from tests import test_case
+
+    families = arzoo.list_models("image")
+    return [
+        (family, variant) for family in families for variant in ("grey", "mixture", "class")
+        if test_case.supports(family, variant) and (variant != "grey" or family == families[0])
+    ]
+
 # Exit code of run_signature.c when TF_SessionRun fails (see its header).
 CAPI_RUN_FAILED = 20
 TF_INVALID_ARGUMENT = 3

@@ -22,7 +22,6 @@ from tests import test_case
 from tests.serving import compat_helpers as ch
 
 FAMILIES = tuple(arzoo.list_models("image"))
-VARIANTS = ("grey", "mixture", "class")
 AUDIO_FAMILIES = tuple(arzoo.list_models("audio"))
 # Overrides of zoo_configs/tiny/<family>.yaml: unconditional, and speaker +
 # local features upsampled by a learned transposed convolution.
@@ -30,15 +29,7 @@ AUDIO_VARIANTS = {
     "plain": dict(),
     "both": dict(num_speakers=2, local_channels=3, upsampling="transposed"),
 }
-# Every family class-conditional and, where it takes the head, with the
-# channel-coupled mixture (unconditional); the first one also grey and
-# unconditional. Each export costs tens of seconds through three loaders, so
-# not every family runs every variant (tests/models/test_contract.py's export
-# round trips cover more of them through the Python loader).
-IMAGE_KEYS = tuple(
-    f"{family}-{variant}" for family in FAMILIES for variant in VARIANTS
-    if test_case.supports(family, variant) and (variant != "grey" or family == FAMILIES[0])
-)
+IMAGE_KEYS = tuple(f"{family}-{variant}" for family, variant in ch.image_export_cases())
 AUDIO_KEYS = tuple(f"{family}-{variant}" for family in AUDIO_FAMILIES for variant in AUDIO_VARIANTS)
 TEXT_FAMILIES = tuple(arzoo.list_models("text"))
 # Overrides of zoo_configs/tiny/<family>.yaml: unconditional, class-conditional.
@@ -58,7 +49,13 @@ def _build(key):
         return ch.build_tiny_audio(family, **AUDIO_VARIANTS[variant])
     if family in TEXT_FAMILIES:
         return test_case.build_tiny(family, **TEXT_VARIANTS[variant])
-    return test_case.build_tiny(family, **test_case.VARIANTS[variant])
+    model = test_case.build_tiny(family, **test_case.VARIANTS[variant])
+    # Exports are not XLA-compiled, so the in-process reference is the same
+    # graph loop; that XLA's loop equals it is tests/models/test_contract.py's
+    # naive == cached check on the XLA variants (compiling one per export here
+    # cost a minute of the suite).
+    model.jit_sampling = False
+    return model
 
 
 @dataclass
@@ -303,14 +300,6 @@ def capi_binary(tmp_path_factory):
     return ch.compile_capi(tmp_path_factory.mktemp("capi_build"))
 
 
-def _run_capi(binary, export, signature, arrays, workdir):
-    argv, outputs = ch.capi_command(
-        binary, export.path, [(signature, export.tensors[signature], arrays)], workdir
-    )
-    proc = subprocess.run(argv, capture_output=True, text=True, env=ch.blocked_env(), timeout=300)
-    return proc, outputs[signature]
-
-
 @pytest.fixture(scope="module")
 def capi_results(capi_binary, exports, tmp_path_factory):
     """Every signature of every export: one run_signature process per export
@@ -402,19 +391,62 @@ def _bad_inputs(export):
     return cases
 
 
+@pytest.fixture(scope="module")
+def capi_bad_results(capi_binary, exports, tmp_path_factory):
+    cases = {case: (CAPI_BAD_KEY, signature, arrays)
+             for case, (signature, arrays, _) in _bad_inputs(exports[CAPI_BAD_KEY]).items()}
+    return _run_bad_cases(capi_binary, exports, cases, tmp_path_factory.mktemp("compat_capi_bad"))
+
+
 @pytest.mark.parametrize("case", BAD_CASES)
-def test_capi_bad_input_is_invalid_argument(capi_binary, exports, tmp_path, case):
+def test_capi_bad_input_is_invalid_argument(capi_bad_results, exports, case):
     """Bad input makes TF_SessionRun return TF_INVALID_ARGUMENT (code 3), with the
-    signature's own message; run_signature exits 20 after printing it."""
-    export = exports[CAPI_BAD_KEY]
-    signature, arrays, words = _bad_inputs(export)[case]
-    proc, _ = _run_capi(capi_binary, export, signature, arrays, tmp_path)
-    errors = [l for l in proc.stderr.splitlines() if l.startswith("ERROR")]
-    assert proc.returncode == ch.CAPI_RUN_FAILED, (case, proc.returncode, errors or proc.stderr[-2000:])
-    line = [l for l in errors if l.startswith("ERROR TF_SessionRun")][-1]
-    code = int(re.search(r"code=(\d+)", line).group(1))
-    assert code == ch.TF_INVALID_ARGUMENT, (case, line)
-    assert "(INVALID_ARGUMENT)" in line and words in line, (case, line)
+    signature's own message; run_signature reports the run failed with 20."""
+    *_, words = _bad_inputs(exports[CAPI_BAD_KEY])[case]
+    _assert_invalid_argument(capi_bad_results[case], words, case)
+
+
+def _run_bad_cases(capi_binary, exports, cases, work):
+    """Every bad case {case: (export key, signature, arrays)}: one run_signature
+    process per export, one TF_SessionRun per case; {case: (the run's stdout
+    status line, its ERROR lines)}."""
+    by_key = {}
+    for case, (key, signature, arrays) in cases.items():
+        by_key.setdefault(key, []).append((case, signature, arrays))
+    commands, groups = [], []
+    for key, runs in by_key.items():
+        export = exports[key]
+        argv, _ = ch.capi_command(
+            capi_binary, export.path,
+            [(case.replace(" ", "_"), export.tensors[signature], arrays) for case, signature, arrays in runs],
+            work / key,
+        )
+        commands.append(argv)
+        groups.append([case for case, _, _ in runs])
+    results = {}
+    for cases_run, (rc, out, err) in zip(groups, ch.run_many(commands, cwd=str(work), workers=2)):
+        errors = [l for l in err.splitlines() if l.startswith("ERROR")]
+        # stderr, in run order: "ERROR TF_SessionRun ..." then "ERROR run <i> failed ...".
+        chunks, current = [], []
+        for line in errors:
+            current.append(line)
+            if re.match(r"ERROR run \d+ failed", line):
+                chunks.append(current)
+                current = []
+        status = {int(m.group(1)): m.group(0) for m in re.finditer(r"run (\d+) (ok|failed \(\d+\))", out)}
+        failed = iter(chunks)
+        for i, case in enumerate(cases_run):
+            line = status.get(i, f"run {i} missing (rc {rc}): {err[-2000:]}")
+            results[case] = (line, next(failed) if "failed" in line else [])
+    return results
+
+
+def _assert_invalid_argument(result, words, case):
+    line, errors = result
+    assert f"failed ({ch.CAPI_RUN_FAILED})" in line, (case, line, errors)
+    (session_error,) = [l for l in errors if l.startswith("ERROR TF_SessionRun")]
+    assert f"code={ch.TF_INVALID_ARGUMENT} (INVALID_ARGUMENT)" in session_error, (case, session_error)
+    assert words in _unescape(session_error), (case, session_error)
 
 
 # ----- bad audio input, through the C API --------------------------------------------
@@ -491,46 +523,12 @@ def _audio_bad_inputs(exports):
 
 @pytest.fixture(scope="module")
 def capi_audio_bad_results(capi_binary, exports, tmp_path_factory):
-    """Every bad audio case: one run_signature process per export, one
-    TF_SessionRun per case; {case: (run's stdout status line, its ERROR lines)}."""
-    work = tmp_path_factory.mktemp("compat_capi_bad_audio")
-    cases = _audio_bad_inputs(exports)
-    by_key = {}
-    for case, (key, signature, arrays, _) in cases.items():
-        by_key.setdefault(key, []).append((case, signature, arrays))
-    commands, groups = [], []
-    for key, runs in by_key.items():
-        export = exports[key]
-        argv, _ = ch.capi_command(
-            capi_binary, export.path,
-            [(case.replace(" ", "_"), export.tensors[signature], arrays) for case, signature, arrays in runs],
-            work / key,
-        )
-        commands.append(argv)
-        groups.append([case for case, _, _ in runs])
-    results = {}
-    for cases_run, (rc, out, err) in zip(groups, ch.run_many(commands, cwd=str(work), workers=2)):
-        errors = [l for l in err.splitlines() if l.startswith("ERROR")]
-        # stderr, in run order: "ERROR TF_SessionRun ..." then "ERROR run <i> failed ...".
-        chunks, current = [], []
-        for line in errors:
-            current.append(line)
-            if re.match(r"ERROR run \d+ failed", line):
-                chunks.append(current)
-                current = []
-        status = {int(m.group(1)): m.group(0) for m in re.finditer(r"run (\d+) (ok|failed \(\d+\))", out)}
-        failed = iter(chunks)
-        for i, case in enumerate(cases_run):
-            line = status.get(i, f"run {i} missing (rc {rc}): {err[-2000:]}")
-            results[case] = (line, next(failed) if "failed" in line else [])
-    return results
+    cases = {case: (key, signature, arrays)
+             for case, (key, signature, arrays, _) in _audio_bad_inputs(exports).items()}
+    return _run_bad_cases(capi_binary, exports, cases, tmp_path_factory.mktemp("compat_capi_bad_audio"))
 
 
 @pytest.mark.parametrize("case", AUDIO_BAD_CASES)
 def test_capi_bad_audio_input_is_invalid_argument(capi_audio_bad_results, exports, case):
     *_, words = _audio_bad_inputs(exports)[case]
-    line, errors = capi_audio_bad_results[case]
-    assert f"failed ({ch.CAPI_RUN_FAILED})" in line, (case, line, errors)
-    (session_error,) = [l for l in errors if l.startswith("ERROR TF_SessionRun")]
-    assert f"code={ch.TF_INVALID_ARGUMENT} (INVALID_ARGUMENT)" in session_error, (case, session_error)
-    assert words in _unescape(session_error), (case, session_error)
+    _assert_invalid_argument(capi_audio_bad_results[case], words, case)
