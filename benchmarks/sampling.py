@@ -42,6 +42,12 @@ MODELS = {
         # 784 teacher-forced passes of a 3-resolution network per sample.
         "naive_max_batch": 16,
     },
+    "pixelsnail 28x28x1 (fashion config)": {
+        "config": os.path.join(REPO, "zoo_configs", "fashion_mnist", "pixelsnail.yaml"),
+        "overrides": {},
+        # 784 teacher-forced passes with attention over all 784 pixels per sample.
+        "naive_max_batch": 16,
+    },
     "pixelcnn 32x32x3 (R->G->B masks)": {
         "config": os.path.join(REPO, "zoo_configs", "tiny", "pixelcnn.yaml"),
         "overrides": {

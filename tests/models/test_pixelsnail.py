@@ -123,6 +123,31 @@ def test_dropout_is_active_only_while_training():
 
 
 @pytest.mark.slow
+def test_the_embedded_server_streams_step_with_the_key_value_buffers(tmp_path):
+    """Served class-conditional PixelSNAIL: the key/value buffers travel as
+    state tensors, one `step` request per pixel, and the streamed image is
+    the served `sample` and the Keras model's, for the same seeds."""
+    from arzoo.serving import Client, Server, export_model
+    from arzoo.serving.client import row_seeds
+
+    model = test_case.build_tiny("pixelsnail", seed=4, **test_case.VARIANTS["class"])
+    export_model(model, str(tmp_path), "snail", max_batch_size=4)
+    server = Server.from_flags(model_name="snail", model_base_path=str(tmp_path / "snail")).start()
+    try:
+        seeds, labels = row_seeds(3, 3), np.array([2, 0, 1], np.int32)
+        with Client(server.address, "snail", timeout=60.0) as client:
+            state = client.initial_state(seeds, condition=labels)
+            assert {"state_keys__block0", "state_values__block1"} <= set(state), sorted(state)
+            assert state["state_keys__block0"].shape == (3, 16, 4)
+            streamed = client.stream_images(seeds, 0.8, condition=labels)
+            served = client.sample(seeds, 0.8, condition=labels)
+        np.testing.assert_array_equal(streamed, served)
+        np.testing.assert_array_equal(served, model.sample(seeds=seeds, temperature=0.8, condition=labels).numpy())
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
 def test_training_on_digits_beats_the_independent_pixel_baseline(tmp_path, monkeypatch):
     monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "pixelsnail_digits.yaml"
