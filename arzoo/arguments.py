@@ -12,6 +12,14 @@ def int_at_least(name, value, minimum):
     return int(value)
 
 
+def fraction_below_one(name, value):
+    """`value` as a float in [0, 1) (a dropout rate), or a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {name}={value!r}.")
+    return float(value)
+
+
 def optional_int_at_least(name, value, minimum):
     """None, or `value` as an int >= `minimum`."""
     return None if value is None else int_at_least(name, value, minimum)

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from arzoo.arguments import int_at_least
+from arzoo.arguments import fraction_below_one, int_at_least
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 
@@ -64,9 +64,7 @@ class GatedResNet(keras.layers.Layer):
         self.num_filters = int_at_least("num_filters", num_filters, 1)
         self.stream = stream
         self.kernel_size = tuple(int_at_least("kernel_size entries", k, 1) for k in kernel_size)
-        self.dropout_p = float(dropout_p)
-        if not 0.0 <= self.dropout_p < 1.0:
-            raise ValueError(f"dropout_p must be in [0, 1), got dropout_p={dropout_p!r}.")
+        self.dropout_p = fraction_below_one("dropout_p", dropout_p)
         self.use_shortcut = bool(shortcut)
         self.conditional = bool(conditional)
         f = self.num_filters

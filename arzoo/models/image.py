@@ -89,6 +89,17 @@ class AutoregressiveImageModel(AutoregressiveModel):
         )
         self.num_channel_groups = 1 if self.head.channel_coupled else self.image_shape[-1]
 
+    def check_spatial_condition_size(self):
+        """A spatial condition must cover the image pixel for pixel (for the
+        families that add it at every position without resizing it)."""
+        height, width, _ = self.image_shape
+        if self.condition_shape is not None and len(self.condition_shape) == 3:
+            if tuple(self.condition_shape[:2]) != (height, width):
+                raise ValueError(
+                    f"A spatial condition must have the image's height and width "
+                    f"{[height, width]}; got condition_shape={list(self.condition_shape)}."
+                )
+
     def check_channel_groups(self, **widths):
         """Each layer width must split evenly into the R->G->B channel groups."""
         for name, width in widths.items():

@@ -5,7 +5,7 @@ import itertools
 
 import tensorflow as tf
 
-from arzoo.arguments import int_at_least
+from arzoo.arguments import fraction_below_one, int_at_least
 from arzoo.layers import (
     DownRightShiftedConv2D,
     DownRightShiftedConv2DTranspose,
@@ -135,21 +135,14 @@ class PixelCNNPlusPlus(RowProtocol, DownRightStream, AutoregressiveImageModel):
                 f"pixel), got receptive_field_dims={list(receptive_field_dims)}."
             )
         self.receptive_field_dims = (rows, cols)
-        self.dropout_p = float(dropout_p)
-        if not 0.0 <= self.dropout_p < 1.0:
-            raise ValueError(f"dropout_p must be in [0, 1), got dropout_p={dropout_p!r}.")
+        self.dropout_p = fraction_below_one("dropout_p", dropout_p)
         height, width, _ = self.image_shape
         # Each resolution halves the last one's, rounding up.
         sizes = [(height, width)]
         for _ in range(self.num_hierarchies - 1):
             sizes.append(tuple(-(-n // 2) for n in sizes[-1]))
         self.level_sizes = tuple(sizes)
-        if self.condition_shape is not None and len(self.condition_shape) == 3:
-            if tuple(self.condition_shape[:2]) != (height, width):
-                raise ValueError(
-                    f"A spatial condition must have the image's height and width "
-                    f"{[height, width]}; got condition_shape={list(self.condition_shape)}."
-                )
+        self.check_spatial_condition_size()
         self.check_channel_groups(num_filters=self.num_filters)
         self._build_layers()
         self.build()

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from arzoo.arguments import int_at_least
+from arzoo.arguments import fraction_below_one, int_at_least
 from arzoo.layers import CausalAttentionBlock, GatedResNet, caches
 from arzoo.models.down_right_stream import DownRightStream
 from arzoo.models.image import AutoregressiveImageModel
@@ -112,16 +112,9 @@ class PixelSNAIL(DownRightStream, AutoregressiveImageModel):
         self.key_size = int_at_least("key_size", key_size, 1)
         self.value_size = int_at_least("value_size", value_size, 1)
         self.num_heads = int_at_least("num_heads", num_heads, 1)
-        self.dropout_p = float(dropout_p)
-        if not 0.0 <= self.dropout_p < 1.0:
-            raise ValueError(f"dropout_p must be in [0, 1), got dropout_p={dropout_p!r}.")
-        height, width, channels = self.image_shape
-        if self.condition_shape is not None and len(self.condition_shape) == 3:
-            if tuple(self.condition_shape[:2]) != (height, width):
-                raise ValueError(
-                    f"A spatial condition must have the image's height and width "
-                    f"{[height, width]}; got condition_shape={list(self.condition_shape)}."
-                )
+        self.dropout_p = fraction_below_one("dropout_p", dropout_p)
+        channels = self.image_shape[-1]
+        self.check_spatial_condition_size()
         self.check_channel_groups(num_filters=self.num_filters)
         f, conditional = self.num_filters, self.is_conditional
         self._build_down_right_input(f, _INPUT_COLUMNS)
