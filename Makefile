@@ -1,5 +1,6 @@
 # make run   : create .venv, install arzoo, run the offline end-to-end demo
 # make test  : create .venv, install arzoo with test extras, run the test suite
+# make test-extras : the minute-long learning tests `make test` leaves out (marker `extras`)
 # make bench : naive vs cached sampling and gRPC latency, side by side (minutes)
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test test-quick bench system-deps clean
+.PHONY: run test test-extras test-quick bench system-deps clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,10 +23,13 @@ run: $(STAMP) system-deps
 	$(BIN)/arzoo demo --output demo_output
 
 test: $(STAMP) system-deps
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider --durations=15
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider --durations=15 -m "not extras"
+
+test-extras: $(STAMP) system-deps
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider --durations=15 -m extras
 
 test-quick: $(STAMP) system-deps
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider -m "not slow"
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider -m "not slow and not extras"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sampling

@@ -88,6 +88,7 @@ def audio_config(folder, **model):
     }
 
 
+@pytest.mark.extras
 def test_global_conditioning_identifies_speakers(corpus, tmp_path):
     config = audio_config(corpus, num_speakers=3)
     result = train(config, tmp_path / "run", progress=False)
@@ -112,6 +113,7 @@ def noise_bursts(count, length, hop, seed):
     return np.clip(noise, -1.0, 1.0).astype(np.float32)
 
 
+@pytest.mark.extras
 def test_local_conditioning_lowers_bits_per_sample():
     """Same network, same data, same budget: with log-mel features (the
     same `wavenet_features` training and vocoding use) the test bits per
