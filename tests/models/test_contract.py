@@ -117,8 +117,8 @@ ROUND_TRIP_CASES = sorted({next(case for case in CASES if case[0] == family) for
     case for case in CASES if case[1] in ("class", "embedding", "both", "features")
 })
 # tests/serving/test_compat.py exports these image cases (the same tiny
-# models) and checks every signature without arzoo, through the C API and
-# the session loader; a family it exports unconditionally needs no
+# models) and checks every signature through the C API and a loader that
+# cannot import arzoo; a family it exports unconditionally needs no
 # unconditional export here either.
 COMPAT_CASES = set(compat_helpers.image_export_cases())
 COMPAT_UNCONDITIONAL = {family for family, variant in COMPAT_CASES if variant in ("grey", "mixture")}

@@ -32,7 +32,8 @@ FORBIDDEN_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
 
 def image_export_cases():
     """[(family, variant)] of the image exports test_compat.py runs through
-    the three loaders: every family class-conditional and, where it takes
+    the C API and a Python loader that cannot import arzoo (one of them also
+    through `saved_model_cli run`): every family class-conditional and, where it takes
     the head, with the channel-coupled mixture (unconditional); the first
     one also grey and unconditional. Each export costs tens of seconds, so
     not every family runs every variant (tests/models/test_contract.py
@@ -45,6 +46,7 @@ def image_export_cases():
         (family, variant) for family in families for variant in ("grey", "mixture", "class")
         if test_case.supports(family, variant) and (variant != "grey" or family == families[0])
     ]
+
 
 # Exit code of run_signature.c when TF_SessionRun fails (see its header).
 CAPI_RUN_FAILED = 20
