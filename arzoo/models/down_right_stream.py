@@ -21,7 +21,18 @@ from arzoo.layers import DownRightShiftedConv2D, DownShiftedConv2D, MaskedConv2D
 
 
 class DownRightStream:
-    """Mixin for an `AutoregressiveImageModel`, before it in the bases."""
+    """Mixin for an `AutoregressiveImageModel`, before it in the bases.
+
+    Both families name the mixture head's size as tfp and openai/pixel-cnn do,
+    `num_logistic_mix`, in place of the base class's `num_mixtures`.
+    """
+
+    replaced_arguments = ("num_mixtures",)
+
+    def get_config(self):
+        config = super().get_config()
+        config["num_logistic_mix"] = config.pop("num_mixtures")
+        return config
 
     def _build_down_right_input(self, num_filters, cols):
         """The input layers, for `receptive_field_dims` columns `cols` (odd)."""

@@ -94,9 +94,6 @@ class PixelCNNPlusPlus(RowProtocol, DownRightStream, AutoregressiveImageModel):
           Convolutional Autoregressive Models. arXiv:1704.06001.
     """
 
-    # A base class's argument this family names as tfp does (num_logistic_mix).
-    replaced_arguments = ("num_mixtures",)
-
     def __init__(
         self,
         image_shape,
@@ -442,7 +439,6 @@ class PixelCNNPlusPlus(RowProtocol, DownRightStream, AutoregressiveImageModel):
 
     def get_config(self):
         config = super().get_config()
-        config["num_logistic_mix"] = config.pop("num_mixtures")
         config.update(
             num_resnet=self.num_resnet,
             num_hierarchies=self.num_hierarchies,

@@ -75,7 +75,6 @@ class PixelSNAIL(DownRightStream, AutoregressiveImageModel):
           (the gated residual blocks, the shifted convolutions, the head).
     """
 
-    replaced_arguments = ("num_mixtures",)
     # The per-step loop compiled with XLA; rows of a batch in parallel groups on a CPU.
     jit_sampling = True
     sampling_threads = None
@@ -181,8 +180,8 @@ class PixelSNAIL(DownRightStream, AutoregressiveImageModel):
         return names
 
     def initial_state(self, batch_size, condition=None):
-        _, width, _ = self.image_shape
-        size = self.image_shape[0] * width
+        height, width, _ = self.image_shape
+        size = height * width
         heads = self.num_heads
         state = {
             "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
@@ -226,7 +225,7 @@ class PixelSNAIL(DownRightStream, AutoregressiveImageModel):
     def _features_at(self, state, row, col, context, in_place):
         """elu of the final features at pixel (row, col) `[B, 1, 1, F]`, and
         the caches with this pixel's maps and the previous pixel's keys."""
-        _, width, _ = self.image_shape
+        height, width, _ = self.image_shape
         canvas = state["canvas"]
         maps, keys, values = dict(state["maps"]), dict(state["keys"]), dict(state["values"])
         slot, column = row % 2, col + 1  # buffered maps have one zero column on the left
@@ -234,12 +233,10 @@ class PixelSNAIL(DownRightStream, AutoregressiveImageModel):
         previous = tf.maximum(pixel - 1, 0)  # at pixel 0 a key is written that no query reads
         previous_row, previous_col = previous // width, previous % width
         previous_x = self.scale_levels(caches.read_block(canvas, previous_row, previous_col, 1, 1))
-        previous_coordinates = self.coordinates(previous_row, previous_col)[None, None, None]
-        here_coordinates = self.coordinates(row, col)[None, None, None]
-        batch = tf.shape(canvas)[0]
-        previous_coordinates = tf.tile(previous_coordinates, [batch, 1, 1, 1])
-        here_coordinates = tf.tile(here_coordinates, [batch, 1, 1, 1])
-        readable = tf.range(self.image_shape[0] * width)[None, :] < pixel
+        one_pixel = [tf.shape(canvas)[0], 1, 1, 2]
+        previous_coordinates = tf.broadcast_to(self.coordinates(previous_row, previous_col), one_pixel)
+        here_coordinates = tf.broadcast_to(self.coordinates(row, col), one_pixel)
+        readable = tf.range(height * width)[None, :] < pixel
         condition_here = caches.condition_at(context, row, col)
         condition_previous = caches.condition_at(context, previous_row, previous_col)
 
@@ -273,7 +270,6 @@ class PixelSNAIL(DownRightStream, AutoregressiveImageModel):
 
     def get_config(self):
         config = super().get_config()
-        config["num_logistic_mix"] = config.pop("num_mixtures")
         config.update(
             num_blocks=self.num_blocks,
             num_resnet=self.num_resnet,
