@@ -23,13 +23,13 @@ run: $(STAMP) system-deps
 	$(BIN)/arzoo demo --output demo_output
 
 test: $(STAMP) system-deps
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider --durations=15 -m "not extras"
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider --durations=15 -m "not extras"
 
 test-extras: $(STAMP) system-deps
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q -p no:cacheprovider --durations=15 -m extras
 
 test-quick: $(STAMP) system-deps
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -q -p no:cacheprovider -m "not slow and not extras"
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q -p no:cacheprovider -m "not slow and not extras"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sampling

@@ -14,3 +14,24 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def repo_root():
     return REPO
 
+
+
+# Scheduling for `pytest -n N --dist loadgroup` (make test): every file is one
+# unit of work, as with --dist loadfile, so module-scoped fixtures are built
+# once; but the contract suite, which runs every family, is one unit per
+# family, so its share of the suite spreads over the workers. (A family's
+# tests stay together: they share its model, its traced and compiled
+# samplers.) xdist reads the xdist_group marks in its own collection hook,
+# hence tryfirst.
+CONTRACT_FILE = "tests/models/test_contract.py"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path, _, _ = item.nodeid.partition("::")
+        group = path
+        family = getattr(getattr(item, "callspec", None), "params", {}).get("family")
+        if path == CONTRACT_FILE and family is not None:
+            group = f"{path}:{family}"
+        item.add_marker(pytest.mark.xdist_group(group))
