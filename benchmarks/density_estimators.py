@@ -2,14 +2,15 @@
 
     python -m benchmarks.density_estimators --seconds 300 --output runs/density
 
-Trains FVSBN, NADE, MADE, orderless DeepNADE and Gated PixelCNN from
+Trains FVSBN, NADE, MADE, orderless DeepNADE, Gated PixelCNN and the two
+PixelRNNs (Row LSTM, Diagonal BiLSTM) from
 zoo_configs/fashion_mnist/*_binarized.yaml (Fashion-MNIST read offline from
 Debian's dataset-fashion-mnist, binarized stochastically once with seed 0,
 so train and test sets are fixed) for the same wall-clock budget each
 (`training.max_seconds`; tracing and compilation count against it), one
 after another in one process, then scores every model on the same first
-`--test-examples` test images: the model's own density (NADE, FVSBN and
-Gated PixelCNN in raster order, MADE's mask 0, DeepNADE's raster ordering)
+`--test-examples` test images: the model's own density (NADE, FVSBN,
+Gated PixelCNN and the PixelRNNs in raster order, MADE's mask 0, DeepNADE's raster ordering)
 and, for MADE and DeepNADE, the ensemble (log-mean-exp of the masks' /
 orderings' likelihoods; EoNADE). The independent-Bernoulli baseline (each
 pixel's frequency in the training set, add-one smoothed) is printed beside
@@ -29,7 +30,7 @@ from arzoo.training import train  # noqa: E402
 from arzoo.events.image import load_image_split as load_split  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODELS = ("fvsbn", "nade", "made", "deep_nade", "gated_pixelcnn")
+MODELS = ("fvsbn", "nade", "made", "deep_nade", "gated_pixelcnn", "row_lstm", "diagonal_bilstm")
 
 
 def config_path(family):

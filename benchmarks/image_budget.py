@@ -17,7 +17,8 @@ For reading the ranking: the papers' CIFAR-10 figures are PixelSNAIL 2.85
 (Chen et al. 2018, arXiv:1712.09763), PixelCNN++ 2.92 (Salimans et al. 2017,
 arXiv:1701.05517), Gated PixelCNN 3.03 (van den Oord et al. 2016,
 arXiv:1606.05328), PixelCNN 3.14 (van den Oord et al. 2016,
-arXiv:1601.06759), each after days on GPUs; a CPU budget of minutes ranks
+arXiv:1601.06759; its Row LSTM 3.07 and Diagonal BiLSTM 3.00), each after
+days on GPUs; a CPU budget of minutes ranks
 what a model learns per second, which favours small, fast models.
 """
 
@@ -39,8 +40,11 @@ from arzoo.events.image import load_image_split  # noqa: E402
 from arzoo.training import train  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAMILIES = ("pixelcnn", "gated_pixelcnn", "pixelcnn_pp", "pixelsnail")
-PAPERS_CIFAR10 = {"pixelcnn": 3.14, "gated_pixelcnn": 3.03, "pixelcnn_pp": 2.92, "pixelsnail": 2.85}
+FAMILIES = ("pixelcnn", "gated_pixelcnn", "pixelcnn_pp", "pixelsnail", "row_lstm", "diagonal_bilstm")
+PAPERS_CIFAR10 = {
+    "pixelcnn": 3.14, "gated_pixelcnn": 3.03, "pixelcnn_pp": 2.92, "pixelsnail": 2.85,
+    "row_lstm": 3.07, "diagonal_bilstm": 3.00,
+}
 TEST_IMAGES = 2000
 SAMPLE_BATCH = 16
 

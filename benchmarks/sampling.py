@@ -48,6 +48,18 @@ MODELS = {
         # 784 teacher-forced passes with attention over all 784 pixels per sample.
         "naive_max_batch": 16,
     },
+    "row_lstm 28x28x1 (fashion config)": {
+        "config": os.path.join(REPO, "zoo_configs", "fashion_mnist", "row_lstm.yaml"),
+        "overrides": {},
+        # 784 teacher-forced passes, each 28 sequential rows per layer.
+        "naive_max_batch": 16,
+    },
+    "diagonal_bilstm 28x28x1 (fashion config)": {
+        "config": os.path.join(REPO, "zoo_configs", "fashion_mnist", "diagonal_bilstm.yaml"),
+        "overrides": {},
+        # 784 teacher-forced passes, each 55 sequential diagonals per layer and direction.
+        "naive_max_batch": 16,
+    },
     "pixelcnn 32x32x3 (R->G->B masks)": {
         "config": os.path.join(REPO, "zoo_configs", "tiny", "pixelcnn.yaml"),
         "overrides": {

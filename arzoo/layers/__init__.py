@@ -4,12 +4,14 @@ from arzoo.layers.causal_attention import CausalAttentionBlock, causal_attention
 from arzoo.layers.causal_conv1d import CausalConv1D
 from arzoo.layers.channel_groups import channel_group_mask
 from arzoo.layers.condition_projection import ConditionProjection
+from arzoo.layers.diagonal_lstm import DiagonalLSTM
 from arzoo.layers.gated_activation import GatedActivation
 from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
 from arzoo.layers.gated_resnet import GatedResNet, concat_elu
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
 from arzoo.layers.masked_dense import MaskedDense, degree_mask
 from arzoo.layers.nade_layer import NADEInput, NADEOutput
+from arzoo.layers.row_lstm import RowLSTM
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 from arzoo.layers.shifted_conv2d_transpose import (
     DownRightShiftedConv2DTranspose,
@@ -26,6 +28,7 @@ __all__ = [
     "DownRightShiftedConv2DTranspose",
     "DownShiftedConv2D",
     "DownShiftedConv2DTranspose",
+    "DiagonalLSTM",
     "GatedActivation",
     "GatedPixelCNNBlock",
     "GatedResNet",
@@ -33,6 +36,7 @@ __all__ = [
     "MaskedDense",
     "NADEInput",
     "NADEOutput",
+    "RowLSTM",
     "causal_attention",
     "channel_group_mask",
     "concat_elu",

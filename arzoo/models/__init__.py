@@ -5,6 +5,7 @@ from arzoo.models.char_rnn import CharRNN
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.conv_nade import ConvNADE
 from arzoo.models.deep_nade import DeepNADE
+from arzoo.models.diagonal_bilstm import DiagonalBiLSTMPixelRNN
 from arzoo.models.fvsbn import FVSBN
 from arzoo.models.gated_pixelcnn import GatedPixelCNN
 from arzoo.models.made import MADE
@@ -14,6 +15,7 @@ from arzoo.models.pixelcnn import PixelCNN
 from arzoo.models.pixelcnn_pp import PixelCNNPlusPlus
 from arzoo.models.pixelsnail import PixelSNAIL
 from arzoo.models.rnade import RNADE
+from arzoo.models.row_lstm import RowLSTMPixelRNN
 from arzoo.models.registry import get_model_class, list_models, register_model
 from arzoo.models.wavenet import WaveNet
 
@@ -23,6 +25,7 @@ __all__ = [
     "CharRNN",
     "ConvNADE",
     "DeepNADE",
+    "DiagonalBiLSTMPixelRNN",
     "FVSBN",
     "GatedPixelCNN",
     "MADE",
@@ -32,6 +35,7 @@ __all__ = [
     "PixelCNNPlusPlus",
     "PixelSNAIL",
     "RNADE",
+    "RowLSTMPixelRNN",
     "WaveNet",
     "get_model_class",
     "list_models",
