@@ -22,11 +22,13 @@ def repo_root():
 # family, so its share of the suite spreads over the workers. (A family's
 # tests stay together: they share its model, its traced and compiled
 # samplers.) xdist reads the xdist_group marks in its own collection hook,
-# hence tryfirst.
+# so they are added in a wrapper, whose first half runs before any plain
+# implementation. (xdist 3.8 names the groups through Node._nodeid, which
+# pytest 9 no longer reads: setup.cfg keeps pytest below 9.)
 CONTRACT_FILE = "tests/models/test_contract.py"
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path, _, _ = item.nodeid.partition("::")
@@ -35,3 +37,4 @@ def pytest_collection_modifyitems(config, items):
         if path == CONTRACT_FILE and family is not None:
             group = f"{path}:{family}"
         item.add_marker(pytest.mark.xdist_group(group))
+    return (yield)

@@ -40,8 +40,10 @@ def test_baselines_by_hand():
     assert report.num_examples == 2
 
 
+# Gated PixelCNN's run (40 s of the suite) runs with `make test-extras`; the
+# demo trains that family in `make test` too.
 @pytest.mark.slow
-@pytest.mark.parametrize("family", ["pixelcnn", "gated_pixelcnn"])
+@pytest.mark.parametrize("family", ["pixelcnn", pytest.param("gated_pixelcnn", marks=pytest.mark.extras)])
 def test_training_on_digits_beats_the_independent_pixel_baseline(family, tmp_path, monkeypatch):
     monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path / "data"))
     config = arzoo.load_config(

@@ -41,7 +41,10 @@ def baseline(digits_data_dir):
     return independent_pixel_baseline(*splits, image_shape=(8, 8, 1), num_levels=2)
 
 
-@pytest.mark.parametrize("family", sorted(MODELS))
+# ConvNADE's run is the longest (50 s of the suite): it runs with `make test-extras`.
+@pytest.mark.parametrize(
+    "family", [pytest.param(f, marks=pytest.mark.extras) if f == "conv_nade" else f for f in sorted(MODELS)]
+)
 def test_training_beats_the_independent_bernoulli_baseline(family, digits_data_dir, baseline, tmp_path):
     config = {
         "model": {"family": family, "image_shape": [8, 8, 1], "num_levels": 2, **MODELS[family]},

@@ -6,10 +6,13 @@ against the teacher-forced states, argument errors, and learning digits."""
 import numpy as np
 import pytest
 import tensorflow as tf
+import yaml
 
 import arzoo
-from arzoo.evaluation import audit_position
+from arzoo.evaluation import audit_position, evaluate_log_likelihood, independent_pixel_baseline
+from arzoo.events.image import load_image_split
 from arzoo.layers.diagonal_lstm import skew, unskew
+from arzoo.training import train
 from tests import test_case
 from tests.models.test_receptive_fields import box, clip, minkowski
 
@@ -139,3 +142,65 @@ def test_argument_errors_name_the_value(family):
 def test_row_lstm_kernel_must_be_odd():
     with pytest.raises(ValueError, match="kernel_size=4"):
         arzoo.models.RowLSTMPixelRNN(image_shape=[4, 4, 1], num_levels=4, kernel_size=4)
+
+
+def test_config_and_the_state_per_layer():
+    model = test_case.build_tiny("row_lstm", num_layers=3, num_filters=4, kernel_size=5)
+    config = model.get_config()
+    assert (config["num_layers"], config["num_filters"], config["kernel_size"]) == (3, 4, 5)
+    assert "num_mixtures" not in config
+    assert type(model).from_config(config).count_params() == model.count_params()
+    state = model.initial_state(2)
+    assert len(state["hidden"]) == 3 and state["hidden"][0].shape == (2, 4, 4)
+    assert state["recurrent_gates"][2].shape == (2, 4, 16)
+    assert state["row_inputs"][1].shape == (2, 1, 4 + 4, 8)  # the row, padded by k // 2 each side
+    model = test_case.build_tiny("diagonal_bilstm", num_layers=2, num_filters=4)
+    state = model.initial_state(2)
+    assert state["hidden"][1].shape == (2, 5, 4) and state["from_right"][0].shape == (2, 4, 4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["row_lstm", "diagonal_bilstm"])
+def test_the_embedded_server_streams_step_with_the_lstm_states(family, tmp_path):
+    """Served class-conditional PixelRNN: every LSTM state travels as a state
+    tensor, one `step` request per pixel, and the streamed image is the
+    served `sample` and the Keras model's, for the same seeds."""
+    from arzoo.serving import Client, Server, export_model
+    from arzoo.serving.client import row_seeds
+
+    model = test_case.build_tiny(family, seed=4, **test_case.VARIANTS["class"])
+    export_model(model, str(tmp_path), "rnn", max_batch_size=4)
+    server = Server.from_flags(model_name="rnn", model_base_path=str(tmp_path / "rnn")).start()
+    try:
+        seeds, labels = row_seeds(3, 3), np.array([2, 0, 1], np.int32)
+        with Client(server.address, "rnn", timeout=60.0) as client:
+            state = client.initial_state(seeds, condition=labels)
+            hidden = sorted(name for name in state if name.startswith("state_hidden__"))
+            assert len(hidden) == model.num_layers, sorted(state)
+            streamed = client.stream_images(seeds, 0.8, condition=labels)
+            served = client.sample(seeds, 0.8, condition=labels)
+        np.testing.assert_array_equal(streamed, served)
+        np.testing.assert_array_equal(served, model.sample(seeds=seeds, temperature=0.8, condition=labels).numpy())
+    finally:
+        server.stop()
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("family", ["row_lstm", "diagonal_bilstm"])
+def test_training_on_digits_beats_the_independent_pixel_baseline(family, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / f"{family}_digits.yaml"
+    path.write_text(yaml.safe_dump({
+        "model": {"family": family, "image_shape": [8, 8, 1], "num_levels": 17, "num_layers": 2,
+                  "num_filters": 16, "first_kernel_size": 3, "num_output_filters": 64},
+        "data": {"dataset": "digits", "batch_size": 32},
+        "training": {"steps": 300, "learning_rate": 0.003, "log_every": 100, "checkpoint_every": 300},
+    }))
+    config = arzoo.load_config(path)
+    result = train(config, str(tmp_path / "run"), progress=False)
+    test = load_image_split(config["data"], "test", 17)
+    trained = evaluate_log_likelihood(result.model, test)
+    baseline = independent_pixel_baseline(load_image_split(config["data"], "train", 17), test, [8, 8, 1], 17)
+    untrained = evaluate_log_likelihood(arzoo.build_model(config), test)
+    assert trained.bits_per_dim < baseline.bits_per_dim < untrained.bits_per_dim, (
+        trained.bits_per_dim, baseline.bits_per_dim, untrained.bits_per_dim)

@@ -100,6 +100,7 @@ def test_transposed_layers_read_only_their_row_and_earlier_columns():
         assert (grad[1, 2] > 0) == later_columns_open and grad[1, 1] > 0 and grad[1, 0] == 0
 
 
+@pytest.mark.extras  # a minute of training: `make test-extras`
 def test_learns_channel_coupling_on_real_colour_patches(tmp_path):
     data_dir = str(tmp_path / "tfds")
     data = dict(dataset="photo_patches", image_size=[8, 8], batch_size=32, data_dir=data_dir)
