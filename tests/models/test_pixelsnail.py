@@ -147,7 +147,7 @@ def test_the_embedded_server_streams_step_with_the_key_value_buffers(tmp_path):
         server.stop()
 
 
-@pytest.mark.slow
+@pytest.mark.extras  # 40 s of training: `make test-extras`
 def test_training_on_digits_beats_the_independent_pixel_baseline(tmp_path, monkeypatch):
     monkeypatch.setenv("ARZOO_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "pixelsnail_digits.yaml"
