@@ -85,21 +85,15 @@ class DiagonalBiLSTMPixelRNN(PixelRNN):
 
     ROW_KEYS = ("hidden_above", "from_right")
 
-    def initial_state(self, batch_size, condition=None):
+    def state_shapes(self):
         _, width, _ = self.image_shape
         h = self.num_filters
-
-        def per_layer(shape):
-            return [tf.zeros([batch_size] + shape, tf.float32) for _ in range(self.num_layers)]
-
         return {
-            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
-            "position": tf.zeros([batch_size], tf.int32),
-            "row_inputs": per_layer([1, width, 2 * h]),
-            "hidden": per_layer([width + 1, h]),
-            "cells": per_layer([width + 1, h]),
-            "hidden_above": per_layer([width, h]),
-            "from_right": per_layer([width, h]),
+            "row_inputs": [1, width, 2 * h],
+            "hidden": [width + 1, h],
+            "cells": [width + 1, h],
+            "hidden_above": [width, h],
+            "from_right": [width, h],
         }
 
     def row_state(self, state, row, context, in_place=False):
@@ -141,26 +135,17 @@ class DiagonalBiLSTMPixelRNN(PixelRNN):
         )
         return tf.transpose(hidden, [1, 0, 2])
 
-    def pixel_step(self, state, context, in_place=False):
-        position, canvas = state["position"], state["canvas"]
-        _, row, col, _, _, _ = caches.step_position(self, position)
-        new_state = dict(state, position=position + 1)
-        row_inputs, hiddens, cells = [], [], []
-        x = self._input_conv_at(canvas, row, col)
-        for layer, (lstm, _) in enumerate(self.recurrent_layers):
-            row_inputs.append(caches.write_block(state["row_inputs"][layer], x, 0, col, in_place))
-            gates = lstm.input_gates(x)[:, 0, 0]
-            condition_gates = self._condition_gates_at(layer, context, row, col)
-            if condition_gates is not None:
-                gates += condition_gates[0][:, 0, 0]
-            # buffers with the zero column: pixel (row, col) at col + 1, its left neighbour at col
-            left = caches.window(state["hidden"][layer], col, 1, axis=1)[:, 0]
-            cell_left = caches.window(state["cells"][layer], col, 1, axis=1)[:, 0]
-            above = caches.window(state["hidden_above"][layer], col, 1, axis=1)[:, 0]
-            hidden, cell = lstm.cell(gates, above, left, cell_left)
-            hiddens.append(caches.write_at(state["hidden"][layer], col + 1, hidden, in_place))
-            cells.append(caches.write_at(state["cells"][layer], col + 1, cell, in_place))
-            from_right = caches.window(state["from_right"][layer], col, 1, axis=1)[:, 0]
-            x = x + self.residual_convs[layer]((hidden + from_right)[:, None, None])
-        new_state.update(row_inputs=row_inputs, hidden=hiddens, cells=cells)
-        return self._step_output(x, position), new_state
+    def layer_step(self, layer, x, state, row, col, context, in_place):
+        lstm, _ = self.recurrent_layers[layer]
+        gates = lstm.input_gates(x)[:, 0, 0] + self._first_condition_gates_at(layer, context, row, col)
+        # buffers with the zero column: pixel (row, col) at col + 1, its left neighbour at col
+        left = caches.window(state["hidden"][layer], col, 1, axis=1)[:, 0]
+        cell_left = caches.window(state["cells"][layer], col, 1, axis=1)[:, 0]
+        above = caches.window(state["hidden_above"][layer], col, 1, axis=1)[:, 0]
+        hidden, cell = lstm.cell(gates, above, left, cell_left)
+        from_right = caches.window(state["from_right"][layer], col, 1, axis=1)[:, 0]
+        return hidden + from_right, {
+            "row_inputs": caches.write_block(state["row_inputs"][layer], x, 0, col, in_place),
+            "hidden": caches.write_at(state["hidden"][layer], col + 1, hidden, in_place),
+            "cells": caches.write_at(state["cells"][layer], col + 1, cell, in_place),
+        }

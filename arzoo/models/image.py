@@ -68,6 +68,11 @@ class AutoregressiveImageModel(AutoregressiveModel):
             raise ValueError(
                 f"Unknown likelihood {likelihood!r}; allowed: {', '.join(LIKELIHOODS)}."
             )
+        if likelihood not in self.likelihoods:
+            raise ValueError(
+                f"{type(self).__name__} takes likelihood in {list(self.likelihoods)}; got "
+                f"likelihood={likelihood!r}{self.likelihoods_why}."
+            )
         self.likelihood = likelihood
         self.num_mixtures = _positive_int("num_mixtures", num_mixtures)
         if num_classes is not None and condition_shape is not None:
@@ -111,8 +116,10 @@ class AutoregressiveImageModel(AutoregressiveModel):
                 )
 
     modality = "image"
-    # The likelihood heads this family takes.
+    # The likelihood heads this family takes, and why not the others (appended
+    # to the error that refuses one, e.g. " (a channel-coupled head ...)").
     likelihoods = LIKELIHOODS
+    likelihoods_why = ""
 
     # ----- the network -------------------------------------------------------
 

@@ -86,6 +86,10 @@ class OrderedDensityModel(AutoregressiveImageModel):
     """
 
     likelihoods = ("bernoulli", "categorical")
+    likelihoods_why = (
+        " (a channel-coupled head draws a whole pixel in one step, which an ordering "
+        "over single sub-pixels does not allow)"
+    )
 
     def __init__(
         self,
@@ -100,12 +104,6 @@ class OrderedDensityModel(AutoregressiveImageModel):
     ):
         if likelihood is None:
             likelihood = "bernoulli" if num_levels == 2 else "categorical"
-        if likelihood not in self.likelihoods:
-            raise ValueError(
-                f"{type(self).__name__} takes likelihood in {list(self.likelihoods)}; got "
-                f"likelihood={likelihood!r} (a channel-coupled head draws a whole pixel in "
-                "one step, which an ordering over single sub-pixels does not allow)."
-            )
         super().__init__(
             image_shape,
             num_levels=num_levels,

@@ -43,8 +43,8 @@ class PixelRNN(RowProtocol, AutoregressiveImageModel):
     """
 
     likelihoods = ("categorical", "bernoulli")
-    # The mixture head is not offered (the paper's heads are the softmax
-    # and the Bernoulli), so its size is no argument.
+    likelihoods_why = " (the paper's heads: the 256-way softmax and, for binary data, the Bernoulli)"
+    # The mixture head is not offered, so its size is no argument.
     replaced_arguments = ("num_mixtures",)
     # recurrent layers per residual layer (the Diagonal BiLSTM has two)
     directions = 1
@@ -62,11 +62,6 @@ class PixelRNN(RowProtocol, AutoregressiveImageModel):
         num_output_filters=32,
         **kwargs,
     ):
-        if likelihood not in self.likelihoods:
-            raise ValueError(
-                f"{type(self).__name__} takes likelihood {' or '.join(map(repr, self.likelihoods))}; "
-                f"got likelihood={likelihood!r}."
-            )
         super().__init__(
             image_shape,
             num_levels=num_levels,
@@ -141,6 +136,44 @@ class PixelRNN(RowProtocol, AutoregressiveImageModel):
         if context is None:
             return None
         return self.condition_gates(layer, caches.condition_at(context, row, col))
+
+    def _first_condition_gates_at(self, layer, context, row, col):
+        """The first direction's condition gates `[B, 4h]` at pixel (row,
+        col), or 0. without a condition."""
+        gates = self._condition_gates_at(layer, context, row, col)
+        return 0.0 if gates is None else gates[0][:, 0, 0]
+
+    def state_shapes(self):
+        """{name: shape without the batch} of each layer's buffers in the
+        cached-sampling state (every layer has one of each)."""
+        raise NotImplementedError
+
+    def initial_state(self, batch_size, condition=None):
+        state = {
+            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
+            "position": tf.zeros([batch_size], tf.int32),
+        }
+        for name, shape in self.state_shapes().items():
+            state[name] = [tf.zeros([batch_size, *shape], tf.float32) for _ in range(self.num_layers)]
+        return state
+
+    def layer_step(self, layer, x, state, row, col, context, in_place):
+        """Recurrent layer `layer` at pixel (row, col) from its input `x`
+        `[B, 1, 1, 2h]` -> (its output `[B, h]`, {name: the layer's new
+        buffer} for each per-pixel buffer it writes)."""
+        raise NotImplementedError
+
+    def pixel_step(self, state, context, in_place=False):
+        position = state["position"]
+        _, row, col, _, _, _ = caches.step_position(self, position)
+        written = {}
+        x = self._input_conv_at(state["canvas"], row, col)
+        for layer, residual in enumerate(self.residual_convs):
+            output, buffers = self.layer_step(layer, x, state, row, col, context, in_place)
+            for name, buffer in buffers.items():
+                written.setdefault(name, []).append(buffer)
+            x = x + residual(output[:, None, None])
+        return self._step_output(x, position), dict(state, position=position + 1, **written)
 
     def _step_output(self, x, position):
         """The step's parameters from the final features at its pixel."""

@@ -1,7 +1,5 @@
 """PixelRNN with Row LSTM layers (van den Oord et al. 2016, section 3.1)."""
 
-import tensorflow as tf
-
 from arzoo.arguments import int_at_least
 from arzoo.layers import RowLSTM, caches
 from arzoo.models.pixel_rnn import PixelRNN
@@ -65,21 +63,15 @@ class RowLSTMPixelRNN(PixelRNN):
 
     ROW_KEYS = ("recurrent_gates", "cells_above")
 
-    def initial_state(self, batch_size, condition=None):
+    def state_shapes(self):
         _, width, _ = self.image_shape
         h, k = self.num_filters, self.kernel_size
-
-        def per_layer(shape):
-            return [tf.zeros([batch_size] + shape, tf.float32) for _ in range(self.num_layers)]
-
         return {
-            "canvas": tf.zeros((batch_size,) + self.image_shape, tf.int32),
-            "position": tf.zeros([batch_size], tf.int32),
-            "row_inputs": per_layer([1, width + 2 * (k // 2), 2 * h]),
-            "hidden": per_layer([width, h]),
-            "cells": per_layer([width, h]),
-            "recurrent_gates": per_layer([width, 4 * h]),
-            "cells_above": per_layer([width, h]),
+            "row_inputs": [1, width + 2 * (k // 2), 2 * h],
+            "hidden": [width, h],
+            "cells": [width, h],
+            "recurrent_gates": [width, 4 * h],
+            "cells_above": [width, h],
         }
 
     def row_state(self, state, row, context, in_place=False):
@@ -91,28 +83,19 @@ class RowLSTMPixelRNN(PixelRNN):
             "cells_above": list(state["cells"]),
         }
 
-    def pixel_step(self, state, context, in_place=False):
-        position, canvas = state["position"], state["canvas"]
-        _, row, col, _, _, _ = caches.step_position(self, position)
-        k = self.kernel_size
-        new_state = dict(state, position=position + 1)
-        row_inputs, hiddens, cells = [], [], []
-        x = self._input_conv_at(canvas, row, col)
-        for layer, lstm in enumerate(self.recurrent_layers):
-            inputs = caches.write_block(state["row_inputs"][layer], x, 0, col + k // 2, in_place)
-            gates = lstm.input_gates_on_window(caches.read_block(inputs, 0, col, 1, k))[:, 0, 0]
-            gates += caches.window(state["recurrent_gates"][layer], col, 1, axis=1)[:, 0]
-            condition_gates = self._condition_gates_at(layer, context, row, col)
-            if condition_gates is not None:
-                gates += condition_gates[0][:, 0, 0]
-            cell_above = caches.window(state["cells_above"][layer], col, 1, axis=1)[:, 0]
-            hidden, cell = lstm.cell(gates, cell_above)
-            row_inputs.append(inputs)
-            hiddens.append(caches.write_at(state["hidden"][layer], col, hidden, in_place))
-            cells.append(caches.write_at(state["cells"][layer], col, cell, in_place))
-            x = x + self.residual_convs[layer](hidden[:, None, None])
-        new_state.update(row_inputs=row_inputs, hidden=hiddens, cells=cells)
-        return self._step_output(x, position), new_state
+    def layer_step(self, layer, x, state, row, col, context, in_place):
+        lstm, k = self.recurrent_layers[layer], self.kernel_size
+        inputs = caches.write_block(state["row_inputs"][layer], x, 0, col + k // 2, in_place)
+        gates = lstm.input_gates_on_window(caches.read_block(inputs, 0, col, 1, k))[:, 0, 0]
+        gates += caches.window(state["recurrent_gates"][layer], col, 1, axis=1)[:, 0]
+        gates += self._first_condition_gates_at(layer, context, row, col)
+        cell_above = caches.window(state["cells_above"][layer], col, 1, axis=1)[:, 0]
+        hidden, cell = lstm.cell(gates, cell_above)
+        return hidden, {
+            "row_inputs": inputs,
+            "hidden": caches.write_at(state["hidden"][layer], col, hidden, in_place),
+            "cells": caches.write_at(state["cells"][layer], col, cell, in_place),
+        }
 
     def get_config(self):
         config = super().get_config()

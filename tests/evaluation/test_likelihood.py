@@ -8,7 +8,6 @@ import tensorflow as tf
 
 import arzoo
 from arzoo.evaluation import evaluate_log_likelihood, independent_pixel_baseline, uniform_baseline
-from arzoo.training import train
 from tests import test_case
 
 
@@ -51,14 +50,5 @@ def test_training_on_digits_beats_the_independent_pixel_baseline(family, tmp_pat
         ["training.steps=300", "training.checkpoint_every=300", "model.num_filters=16",
          "model.num_output_filters=32"],
     )
-    result = train(config, str(tmp_path / "run"), progress=False)
-    from arzoo.events.image import load_image_split as load_split
-
-    data = config["data"]
-    test = load_split(data, "test", 17)
-    trained = evaluate_log_likelihood(result.model, test)
-    baseline = independent_pixel_baseline(load_split(data, "train", 17), test, [8, 8, 1], 17)
-    untrained = evaluate_log_likelihood(arzoo.build_model(config), test)
+    trained = test_case.check_digits_training_beats_the_independent_pixel_baseline(config, tmp_path / "run")
     assert trained.num_examples == 300
-    assert trained.bits_per_dim < baseline.bits_per_dim < untrained.bits_per_dim, (
-        trained.bits_per_dim, baseline.bits_per_dim, untrained.bits_per_dim)

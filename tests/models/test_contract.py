@@ -116,19 +116,19 @@ def test_image_normalization_given_each_class(family):
 ROUND_TRIP_CASES = sorted({next(case for case in CASES if case[0] == family) for family in FAMILIES} | {
     case for case in CASES if case[1] in ("class", "embedding", "both", "features")
 })
-# tests/serving/test_compat.py exports these image cases (the same tiny
-# models) and checks every signature through the C API and a loader that
-# cannot import arzoo. What an export does with a condition or without one
+# tests/serving/test_compat.py exports these cases (the same tiny models)
+# and checks every signature through the C API and a loader that cannot
+# import arzoo. What an image export does with a condition or without one
 # is the export module's, the same for every family; what is the family's
-# (its state, its step) such an export already covers. So a family that
-# test_compat exports needs no unconditional or embedding export here, but
-# for the first image family, which keeps both.
-COMPAT_CASES = set(compat_helpers.image_export_cases())
-COMPAT_FAMILIES = {family for family, _ in COMPAT_CASES}
+# (its state, its step) such an export already covers. So an image family
+# that test_compat exports needs no unconditional or embedding export here,
+# but for the first image family, which keeps both.
+COMPAT_CASES = set(compat_helpers.export_cases())
+COMPAT_IMAGE_FAMILIES = {family for family, _ in compat_helpers.image_export_cases()}
 EXPORT_CASES = [
     (family, variant) for family, variant in ROUND_TRIP_CASES
     if (family, variant) not in COMPAT_CASES
-    and not (family in COMPAT_FAMILIES and family != IMAGE_FAMILIES[0] and variant in ("grey", "embedding"))
+    and not (family in COMPAT_IMAGE_FAMILIES and family != IMAGE_FAMILIES[0] and variant in ("grey", "embedding"))
 ]
 
 

@@ -8,11 +8,8 @@ import tensorflow as tf
 import yaml
 
 import arzoo
-from arzoo.evaluation import evaluate_log_likelihood, independent_pixel_baseline
-from arzoo.events.image import load_image_split
 from arzoo.layers import causal_attention
 from arzoo.layers.causal_attention import strictly_causal_mask
-from arzoo.training import train
 from tests import test_case
 
 
@@ -158,11 +155,4 @@ def test_training_on_digits_beats_the_independent_pixel_baseline(tmp_path, monke
         "data": {"dataset": "digits", "batch_size": 32},
         "training": {"steps": 300, "learning_rate": 0.003, "log_every": 100, "checkpoint_every": 300},
     }))
-    config = arzoo.load_config(path)
-    result = train(config, str(tmp_path / "run"), progress=False)
-    test = load_image_split(config["data"], "test", 17)
-    trained = evaluate_log_likelihood(result.model, test)
-    baseline = independent_pixel_baseline(load_image_split(config["data"], "train", 17), test, [8, 8, 1], 17)
-    untrained = evaluate_log_likelihood(arzoo.build_model(config), test)
-    assert trained.bits_per_dim < baseline.bits_per_dim < untrained.bits_per_dim, (
-        trained.bits_per_dim, baseline.bits_per_dim, untrained.bits_per_dim)
+    test_case.check_digits_training_beats_the_independent_pixel_baseline(arzoo.load_config(path), tmp_path / "run")

@@ -33,28 +33,44 @@ FORBIDDEN_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
 def image_export_cases():
     """[(family, variant)] of the image exports test_compat.py runs through
     the C API and a Python loader that cannot import arzoo (one of them also
-    through `saved_model_cli run`): every family class-conditional; the
-    families whose tiny config has the channel-coupled mixture head (one
-    step per pixel) also with it, unconditional; the first one also grey
-    and unconditional. Each export costs tens of seconds, so not every
-    family runs every variant (the head's part of an export is the same for
-    every family; tests/models/test_contract.py round-trips other variants
-    through the Python loader)."""
+    through `saved_model_cli run`): every family class-conditional (with its
+    tiny config's head: the channel-coupled mixture for PixelCNN++ and
+    PixelSNAIL); the first one also grey and unconditional; the first family
+    whose tiny config has the mixture head also with it on RGB pixels
+    (channel coupled, one step per pixel), unconditional. Each export costs
+    tens of seconds, so not every family runs every variant: the head's and
+    the condition's part of an export are the same for every family
+    (tests/models/test_contract.py round-trips other variants through the
+    Python loader)."""
     import arzoo
     from tests import test_case
 
     families = arzoo.list_models("image")
+    mixture_families = [
+        f for f in families if test_case.tiny_config(f)["model"].get("likelihood") == "logistic_mixture"
+    ]
+    return (
+        [(families[0], "grey")]
+        + [(family, "mixture") for family in mixture_families[:1]]
+        + [(family, "class") for family in families]
+    )
 
-    def wanted(family, variant):
-        if variant == "grey":
-            return family == families[0]
-        if variant == "mixture":
-            return test_case.tiny_config(family)["model"].get("likelihood") == "logistic_mixture"
-        return True
 
-    return [
-        (family, variant) for family in families for variant in ("grey", "mixture", "class")
-        if test_case.supports(family, variant) and wanted(family, variant)
+# The audio and text variants (of tests/test_case.py's EVENT_VARIANTS) that
+# test_compat.py exports: unconditional, and conditioned on everything the
+# family takes (audio: speaker + local features, upsampled by a learned
+# transposed convolution; text: a class).
+SEQUENCE_EXPORT_VARIANTS = {"audio": ("plain", "both"), "text": ("plain", "class")}
+
+
+def export_cases():
+    """[(family, variant)] of every export test_compat.py runs."""
+    import arzoo
+
+    return image_export_cases() + [
+        (family, variant)
+        for modality, variants in SEQUENCE_EXPORT_VARIANTS.items()
+        for family in arzoo.list_models(modality) for variant in variants
     ]
 
 

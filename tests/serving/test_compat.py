@@ -23,19 +23,9 @@ from tests.serving import compat_helpers as ch
 
 FAMILIES = tuple(arzoo.list_models("image"))
 AUDIO_FAMILIES = tuple(arzoo.list_models("audio"))
-# Overrides of zoo_configs/tiny/<family>.yaml: unconditional, and speaker +
-# local features upsampled by a learned transposed convolution.
-AUDIO_VARIANTS = {
-    "plain": dict(),
-    "both": dict(num_speakers=2, local_channels=3, upsampling="transposed"),
-}
-IMAGE_KEYS = tuple(f"{family}-{variant}" for family, variant in ch.image_export_cases())
-AUDIO_KEYS = tuple(f"{family}-{variant}" for family in AUDIO_FAMILIES for variant in AUDIO_VARIANTS)
 TEXT_FAMILIES = tuple(arzoo.list_models("text"))
-# Overrides of zoo_configs/tiny/<family>.yaml: unconditional, class-conditional.
-TEXT_VARIANTS = {"plain": dict(), "class": dict(num_classes=2)}
-TEXT_KEYS = tuple(f"{family}-{variant}" for family in TEXT_FAMILIES for variant in TEXT_VARIANTS)
-KEYS = IMAGE_KEYS + AUDIO_KEYS + TEXT_KEYS
+KEYS = tuple(f"{family}-{variant}" for family, variant in ch.export_cases())
+AUDIO_KEYS = tuple(key for key in KEYS if key.split("-")[0] in AUDIO_FAMILIES)
 # saved_model_cli (the TF1 session loader): every signature of one
 # class-conditional image export, one conditioned audio export and one
 # class-conditional text export (the others run through the two loaders below).
@@ -45,11 +35,11 @@ FLOAT_ATOL = 1e-5
 
 def _build(key):
     family, variant = key.split("-")
-    if family in AUDIO_FAMILIES:
-        return ch.build_tiny_audio(family, **AUDIO_VARIANTS[variant])
-    if family in TEXT_FAMILIES:
-        return test_case.build_tiny(family, **TEXT_VARIANTS[variant])
-    model = test_case.build_tiny(family, **test_case.VARIANTS[variant])
+    modality = arzoo.models.get_model_class(family).modality
+    overrides = test_case.EVENT_VARIANTS[modality][variant]
+    if modality == "audio":
+        return ch.build_tiny_audio(family, **overrides)
+    model = test_case.build_tiny(family, **overrides)
     # Exports are not XLA-compiled, so the in-process reference is the same
     # graph loop; that XLA's loop equals it is tests/models/test_contract.py's
     # naive == cached check on the XLA variants (compiling one per export here
