@@ -103,9 +103,12 @@ class AutoregressiveModel(keras.Model):
         see `arzoo.sampling.row_groups`). Samples are unchanged.
       ROW_KEYS: the optional row protocol's constant state keys
         (arzoo.models.row_protocol); empty for families without it.
+      likelihood_is_exact: whether `log_prob` is log p(x) itself (False
+        for latent-variable models, whose `log_prob` is a lower bound).
     """
 
     modality = None
+    likelihood_is_exact = True
     likelihoods = ()
     jit_sampling = True
     sampling_threads = 1
@@ -241,6 +244,17 @@ class AutoregressiveModel(keras.Model):
         from the data filled in (Char-RNN's `vocabulary: from_training_split`);
         `data` is the run's `DataConfig`. Default: the section as it is."""
         return section
+
+    # ----- training -------------------------------------------------------------
+
+    def training_log_probs(self, x, condition, step):
+        """What one training step maximises, shaped like
+        `teacher_forced_log_probs` (its sum over an example is the
+        objective); `step` is the training step (an int64 tensor), for
+        objectives that change during training (PixelVAE's KL warm-up).
+        Default: `teacher_forced_log_probs(x, condition, training=True)`."""
+        del step
+        return self.teacher_forced_log_probs(x, condition, training=True)
 
     # ----- the incremental protocol ------------------------------------------
 

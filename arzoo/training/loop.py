@@ -158,7 +158,7 @@ def make_train_step(strategy, model, optimizer, step, global_batch_size, clip_no
     @tf.function(jit_compile=jit_compile, autograph=False)
     def loss_and_grads(batch):
         with tf.GradientTape() as tape:
-            bpd = per_example_bits_per_dim(model, batch, training=True)
+            bpd = per_example_bits_per_dim(model, batch, training=True, step=step)
             # Sum over this replica's rows / global batch: the replicas' sum
             # is the mean over the global batch.
             loss = tf.reduce_sum(bpd) / global_batch_size

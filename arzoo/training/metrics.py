@@ -14,11 +14,15 @@ import numpy as np
 import tensorflow as tf
 
 
-def per_example_bits_per_dim(model, batch, training=False):
+def per_example_bits_per_dim(model, batch, training=False, step=None):
     """`[B]` bits/dim of the examples of `batch` under `model` (bits per
-    sample for audio)."""
+    sample for audio); with `training`, of the training objective at
+    training step `step` (`model.training_log_probs`)."""
     x, condition = model.inputs_from_batch(batch)
-    log_probs = model.teacher_forced_log_probs(x, condition, training=training)
+    if training:
+        log_probs = model.training_log_probs(x, condition, step)
+    else:
+        log_probs = model.teacher_forced_log_probs(x, condition)
     flat = tf.reshape(log_probs, [tf.shape(log_probs)[0], -1])
     dims = tf.cast(tf.shape(flat)[1], tf.float32)
     return -tf.reduce_sum(flat, axis=1) / (dims * np.log(2.0))
