@@ -12,7 +12,8 @@ cached time as a multiple of one teacher-forced pass over the same batch
 so this is the distance to the limit), and for
 context the same-size `tfp.distributions.PixelCNN` (naive sampling, its own
 architecture) at the smaller batches. Samples are also checked equal between
-the two methods.
+the two methods; where they differ, each differing row's first differing
+draw is printed with its distance to a CDF boundary (a near-tie, or not).
 """
 
 import argparse
@@ -23,6 +24,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -74,8 +76,10 @@ MODELS = {
 
 
 def build(spec):
+    """The model of `spec`, with the same (random) weights in every run."""
     section = dict(arzoo.load_config(spec["config"])["model"])
     section.update(spec["overrides"])
+    keras.utils.set_random_seed(0)
     return arzoo.build_model(section)
 
 
@@ -98,6 +102,37 @@ def forward_seconds(model, batch, repeats):
     forward = tf.function(lambda x: model(x, condition))
     forward(x)
     return timed(lambda: forward(x), max(repeats, 3))[0]
+
+
+def first_differences(model, naive, cached, seed):
+    """For each row where naive and cached samples differ: (row, the first
+    step where they differ, its margin), the margin being the distance of
+    that step's uniform to the nearest CDF boundary under the teacher-forced
+    parameters of the shared prefix (categorical heads; None otherwise). A
+    margin within float rounding (~1e-6) is a near-tie: both paths computed
+    the same distribution up to rounding and the draw fell on the boundary
+    (DESIGN.md, the contract as built); a large margin is a bug."""
+    from arzoo.likelihoods.categorical import Categorical
+    from arzoo.sampling.driver import traced_step_uniforms
+
+    naive_steps = model.to_steps(naive).numpy()
+    cached_steps = model.to_steps(cached).numpy()
+    rows = np.nonzero((naive_steps != cached_steps).any(axis=(1, 2)))[0]
+    if not len(rows):
+        return []
+    seeds = arzoo.sampling.row_seeds(seed, len(naive))
+    uniforms = traced_step_uniforms(seeds, tf.constant(model.num_steps), model.head.num_uniforms).numpy()
+    params = model(tf.constant(cached), model.dummy_condition(len(cached)))
+    found = []
+    for row in rows:
+        step = int(np.nonzero((naive_steps[row] != cached_steps[row]).any(axis=-1))[0][0])
+        margin = None
+        if isinstance(model.head, Categorical):
+            logits = model.params_at(params[row:row + 1], tf.constant([step]))[0].numpy().astype(np.float64)
+            cdf = np.cumsum(np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum())
+            margin = float(np.abs(cdf - uniforms[row, step, 0]).min())
+        found.append((int(row), step, margin))
+    return found
 
 
 def tfp_pixelcnn_seconds(image_shape, batch):
@@ -134,6 +169,8 @@ def run(batches, repeats, naive_max_batch, tfp_max_batch, models, xla=True):
                 row["naive_s"], naive = timed(lambda: model.sample(batch, seed=1, method="naive"), 1)
                 row["speedup"] = row["naive_s"] / row["cached_s"]
                 row["equal_samples"] = bool(np.array_equal(naive, cached))
+                if not row["equal_samples"]:
+                    row["first_differences"] = first_differences(model, naive, cached, seed=1)
             if batch <= tfp_max_batch:
                 row["tfp_pixelcnn_s"] = tfp_pixelcnn_seconds(model.image_shape, batch)
             rows.append(row)
@@ -170,6 +207,10 @@ def main(argv=None):
     rows = run(args.batches, args.repeats, args.naive_max_batch, args.tfp_max_batch, args.models,
                xla=not args.no_xla)
     print(table(rows))
+    for r in rows:
+        for row, step, margin in r.get("first_differences", []):
+            where = "-" if margin is None else f"{margin:.1e} from a CDF boundary"
+            print(f"{r['model']} batch {r['batch']}: row {row} first differs at step {step} ({where})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)
