@@ -354,10 +354,22 @@ class AutoregressiveModel(keras.Model):
         condition = self.check_condition(condition, batch, self.num_steps_of(x))
         return self._run_sampler(method, seeds, condition, temperature, x, known_mask)
 
+    def sampling_target(self, seeds, condition):
+        """(the model whose steps the sampling loop runs, the condition it
+        runs them with) for rows `seeds` `[B, 2]` and a validated
+        `condition`. Default: this model and its condition; a latent-variable
+        model returns its decoder and each row's latent (PixelVAE)."""
+        del seeds
+        return self, condition
+
     def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
         from arzoo.sampling.driver import SAMPLERS, traced_step_uniforms
         from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
 
+        target, condition = self.sampling_target(seeds, condition)
+        if target is not self:
+            target.jit_sampling = self.jit_sampling
+            return target._run_sampler(method, seeds, condition, temperature, known, known_mask)
         batch = int(seeds.shape[0])
         temperature = check_temperature(temperature, batch)
         jit = method == "cached" and self.jit_sampling

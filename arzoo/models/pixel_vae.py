@@ -323,13 +323,12 @@ class PixelVAE(AutoregressiveImageModel):
         latent_dim]` (one row seed each, `[B, 2]`)."""
         return self.decoder.sample(seeds=seeds, condition=z, temperature=temperature, method=method)
 
-    def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
+    def sampling_target(self, seeds, condition):
         # z from the prior, then the decoder's sampler given z. `complete`
         # reads the known part through the decoder only: z is drawn from the
         # prior, not inferred from the known pixels.
-        self.decoder.jit_sampling = self.jit_sampling
-        z = self.prior_latents(seeds)
-        return self.decoder._run_sampler(method, seeds, z, temperature, known, known_mask)
+        del condition  # unconditional
+        return self.decoder, self.prior_latents(seeds)
 
     def initial_state(self, batch_size, condition=None):
         raise NotImplementedError(
