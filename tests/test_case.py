@@ -120,8 +120,18 @@ def event_cases():
         for variant, overrides in EVENT_VARIANTS[cls.modality].items():
             # Variants without a likelihood take the categorical head (vectors: their only one).
             if cls.modality == "vector" or overrides.get("likelihood", "categorical") in cls.likelihoods:
-                cases.append((family, variant))
+                # The models with a code take no class or embedding: their decoder's condition is the code.
+                conditioned = "num_classes" in overrides or "condition_shape" in overrides
+                if not (conditioned and not getattr(cls, "external_conditions", True)):
+                    cases.append((family, variant))
     return cases
+
+
+def exact_density(model):
+    """What the checks of an exact likelihood read: the model, or for a
+    model whose `log_prob` is a bound (PixelVAE) its decoder p(x | code),
+    exact for any fixed code (the checks give it random codes)."""
+    return model if model.likelihood_is_exact else model.decoder
 
 
 # The one variant per family whose cached loop keeps the default XLA
@@ -324,6 +334,9 @@ def check_variables_tracked(model):
     (an untracked layer would be neither trained nor saved), and each gets a gradient."""
     x = random_events(model, 2)
     condition = random_event_condition(model, 2)
+    if model.latent_dim is not None:
+        # A model with a code trains on its own code (the encoder included).
+        condition = None
     with tf.GradientTape() as tape:
         loss = -tf.reduce_mean(model.log_prob(x, condition))
     used = {id(v) for v in tape.watched_variables()}

@@ -15,6 +15,9 @@ def add_parser(sub, parents):
     p.add_argument("--ensemble", type=int_in(1), metavar="K",
                    help="MADE / DeepNADE: also score the ensemble of K masks or orderings "
                    "(default: the model's ensemble_size when above 1)")
+    p.add_argument("--iw-samples", type=int_in(1), metavar="K",
+                   help="PixelVAE: draws of the importance-weighted bound it reports (default: the "
+                   "model's iw_samples, 100); the ELBO, KL and reconstruction term come beside it")
     p.add_argument("--speaker-id", action="store_true",
                    help="audio models with speakers: also identify the speaker of one-second clips")
     add_set_argument(p, "override the run's data settings, e.g. --set data.data_dir=/data")
@@ -29,5 +32,5 @@ def run(args):
     # Each event space takes its own options and refuses the others when given.
     print_json(evaluate(
         run_, args.split, args.max_examples, args.batch_size, not args.no_baselines,
-        ensemble=args.ensemble, speaker_id=args.speaker_id,
+        ensemble=args.ensemble, speaker_id=args.speaker_id, iw_samples=args.iw_samples,
     ))

@@ -78,7 +78,7 @@ def state_bytes_per_row(model, condition_row=None):
     """Bytes of the cached sampler's state for one row."""
     import tensorflow as tf
 
-    state = model.initial_state(1, condition_row)
+    state = model.initial_state_for_seeds(tf.zeros([1, 2], tf.int32), condition_row)
     return int(sum(np.asarray(t).nbytes for t in tf.nest.flatten(state)))
 
 

@@ -56,10 +56,14 @@ class ImageSpace(EventSpace):
 
     # ----- evaluation ---------------------------------------------------------
 
-    def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, ensemble=None, **options):
+    def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, ensemble=None,
+                 iw_samples=None, **options):
         """Test NLL (nats per image, bits/dim) next to the uniform and
         independent-pixel baselines and, for models with ensembles, the
-        ensemble of `ensemble` members (default the model's `ensemble_size`)."""
+        ensemble of `ensemble` members (default the model's `ensemble_size`).
+        A latent-variable model's NLL is an upper bound (its importance-
+        weighted bound with `iw_samples` draws, default the model's), reported
+        with the ELBO, the KL and the reconstruction term."""
         from arzoo.evaluation.likelihood import (
             evaluate_log_likelihood,
             independent_pixel_baseline,
@@ -68,6 +72,15 @@ class ImageSpace(EventSpace):
 
         self.refuse_options(options, "image models")
         data, model = run.config["data"], self.model
+        if iw_samples is not None:
+            if not hasattr(model, "iw_samples"):
+                raise ValueError(
+                    f"--iw-samples applies to latent-variable models (PixelVAE); {type(model).__name__}'s "
+                    "likelihood is exact."
+                )
+            from arzoo.arguments import int_at_least
+
+            model.iw_samples = int_at_least("iw_samples", iw_samples, 1)
         batch_size = batch_size or 256
         split = split or data.test_split
         test = self.load_split(data, split)
@@ -81,7 +94,14 @@ class ImageSpace(EventSpace):
             "nats_per_image": report.nats_per_image,
             "bits_per_dim": report.bits_per_dim,
             "headline": report.headline(model.num_levels),
+            "likelihood": report.description,
         }
+        if report.terms:  # a bound: what it is made of, as negative log-likelihoods in nats per image
+            result["bound"] = {
+                "iw_samples": getattr(model, "iw_samples", None),
+                **{f"negative_{name}_nats": -value for name, value in sorted(report.terms.items()) if name != "kl"},
+                "kl_nats": report.terms.get("kl"),
+            }
         members = ensemble if ensemble is not None else getattr(model, "ensemble_size", 1)
         if ensemble is not None or members > 1:
             combined = evaluate_log_likelihood(model, test, batch_size, max_examples, num_members=members)
@@ -115,7 +135,7 @@ class ImageSpace(EventSpace):
         if model.num_classes is None:
             if label is not None:
                 raise ValueError("--label was given but the model is not class-conditional.")
-            if model.condition_shape is not None:
+            if model.condition_shape is not None and model.external_conditions:
                 raise ValueError(
                     "This model takes a real-valued condition; sample it from Python "
                     "with model.sample(..., condition=...)."
@@ -145,11 +165,15 @@ class ImageSpace(EventSpace):
             f"method={args.method}, {plan.batch_size} at a time) ..."
         )
 
+        # A model whose condition is a code it cannot sample (the auto-encoder)
+        # draws given the codes of the test images, one each (cycled).
+        codes = self.test_codes(run, count) if self.samples_from_test_codes else None
+
         def draw(start, stop):
+            condition = self.default_condition(stop - start, args.label, start) if codes is None else codes[start:stop]
             return model.sample(
                 seeds=row_seeds(args.seed, stop - start, start),
-                condition=self.default_condition(stop - start, args.label, start),
-                temperature=args.temperature, method=args.method,
+                condition=condition, temperature=args.temperature, method=args.method,
             ).numpy()
 
         start = time.time()
@@ -170,13 +194,79 @@ class ImageSpace(EventSpace):
         }
         if count > GRID_LIMIT:
             result["grid_shows"] = f"the first {GRID_LIMIT} of {count}"
+        if model.latent_dim is not None:
+            result["interpolations"] = self.write_interpolations(args, run)
         return result
+
+    @property
+    def samples_from_test_codes(self):
+        return self.model.condition_shape is not None and not self.model.external_conditions
+
+    def test_images(self, run, count):
+        """The first `count` images of the run's test split, `[count, H, W, C]`
+        int32 (cycled when the split has fewer), or a ValueError without data."""
+        if run.config is None:
+            raise ValueError(
+                f"{type(self.model).__name__} encodes test images to sample: give the run folder "
+                "(with config.yaml), not a bare .keras file."
+            )
+        data = run.config["data"]
+        images = np.stack([e["image"] for e in self.load_split(data, data.test_split).take(count).as_numpy_iterator()])
+        if len(images) == 0:
+            raise ValueError(f"The {data.test_split!r} split has no images to encode.")
+        return np.resize(images, (count,) + images.shape[1:]).astype(np.int32)
+
+    def test_codes(self, run, count):
+        """The codes of the first `count` test images, `[count, latent_dim]`."""
+        images = self.test_images(run, count)
+        model = self.model
+        codes = [np.asarray(model.code_of(model.encode(images[i:i + 256]))) for i in range(0, count, 256)]
+        self.say(f"sampling given the codes of the first {count} test images")
+        return np.concatenate(codes)
+
+    INTERPOLATION_PAIRS = 4
+    INTERPOLATION_POINTS = 8
+
+    def write_interpolations(self, args, run):
+        """Models with a code: `<out>_interpolations.png`, one row per pair
+        of test images (the first 2 * INTERPOLATION_PAIRS of the run's test
+        split): image a, the decodings of INTERPOLATION_POINTS codes on the
+        line from a's code to b's (ends included), image b. Returns the path,
+        or why there is none (a bare .keras file has no data to encode)."""
+        from arzoo.figures import save_grid
+        from arzoo.sampling.seeds import row_seeds
+
+        model = self.model
+        if run.config is None:
+            return "none: a bare .keras file has no test images to encode (give the run folder)"
+        pairs, points = self.INTERPOLATION_PAIRS, self.INTERPOLATION_POINTS
+        images = self.test_images(run, 2 * pairs)
+        codes = np.asarray(model.code_of(model.encode(images)))
+        a, b = codes[0::2], codes[1::2]
+        t = np.linspace(0.0, 1.0, points, dtype=np.float32)[None, :, None]
+        line = (a[:, None] * (1.0 - t) + b[:, None] * t).reshape(pairs * points, -1)
+        # Every point of a row decoded from the same seed: only the code moves.
+        seeds = np.repeat(row_seeds(args.seed, pairs).numpy(), points, axis=0)
+        self.say(f"decoding {pairs} interpolations of {points} points between test images ...")
+        decoded = np.asarray(model.decode(line, seeds, temperature=args.temperature, method=args.method))
+        rows = np.concatenate(
+            [images[0::2][:pairs, None], decoded.reshape((pairs, points) + model.image_shape),
+             images[1::2][:pairs, None]], axis=1,
+        )
+        path = os.path.splitext(args.out)[0] + "_interpolations.png"
+        save_grid(path, rows.reshape((-1,) + model.image_shape), model.num_levels, columns=points + 2)
+        return path
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):
         """A grid of `num_samples` samples (seed `[seed, step]`) to TensorBoard."""
         from arzoo.training.summaries import image_grid, image_summary
 
         model = self.model
+        if self.samples_from_test_codes:
+            # No prior over codes and no test images here: nothing to draw from.
+            self.say(f"training.sample_every: {type(model).__name__} samples given codes; "
+                     "use `arzoo sample RUN` (codes of test images) after training")
+            return None
         condition = None if model.num_classes is None else self.default_condition(num_samples)
         samples = model.sample(num_samples, seed=[int(seed), int(step)], condition=condition)
         grid = image_grid(np.asarray(samples), model.num_levels)
@@ -264,7 +354,9 @@ class ImageSpace(EventSpace):
         return [tf.debugging.assert_all_finite(condition, "input 'condition' is not finite")]
 
     def serving_state_template(self):
-        return self.model.initial_state(1, self.model.dummy_condition(1))
+        import tensorflow as tf
+
+        return self.model.initial_state_for_seeds(tf.zeros([1, 2], tf.int32), self.model.dummy_condition(1))
 
     def serving_metadata(self, module):
         model = self.model

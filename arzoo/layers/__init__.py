@@ -4,6 +4,7 @@ from arzoo.layers.causal_attention import CausalAttentionBlock, causal_attention
 from arzoo.layers.causal_conv1d import CausalConv1D
 from arzoo.layers.channel_groups import channel_group_mask
 from arzoo.layers.condition_projection import ConditionProjection
+from arzoo.layers.conv_encoder import ConvEncoder
 from arzoo.layers.diagonal_lstm import DiagonalLSTM
 from arzoo.layers.gated_activation import GatedActivation
 from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
@@ -24,6 +25,7 @@ __all__ = [
     "CausalAttentionBlock",
     "CausalConv1D",
     "ConditionProjection",
+    "ConvEncoder",
     "DownRightShiftedConv2D",
     "DownRightShiftedConv2DTranspose",
     "DownShiftedConv2D",

@@ -12,6 +12,8 @@ from arzoo.models.made import MADE
 from arzoo.models.nade import NADE
 from arzoo.models.ordered import OrderedDensityModel
 from arzoo.models.pixelcnn import PixelCNN
+from arzoo.models.pixel_vae import PixelVAE
+from arzoo.models.pixelcnn_autoencoder import PixelCNNAutoencoder
 from arzoo.models.pixelcnn_pp import PixelCNNPlusPlus
 from arzoo.models.pixelsnail import PixelSNAIL
 from arzoo.models.rnade import RNADE
@@ -32,8 +34,10 @@ __all__ = [
     "NADE",
     "OrderedDensityModel",
     "PixelCNN",
+    "PixelCNNAutoencoder",
     "PixelCNNPlusPlus",
     "PixelSNAIL",
+    "PixelVAE",
     "RNADE",
     "RowLSTMPixelRNN",
     "WaveNet",

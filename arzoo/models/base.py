@@ -104,11 +104,18 @@ class AutoregressiveModel(keras.Model):
       ROW_KEYS: the optional row protocol's constant state keys
         (arzoo.models.row_protocol); empty for families without it.
       likelihood_is_exact: whether `log_prob` is log p(x) itself (False
-        for latent-variable models, whose `log_prob` is a lower bound).
+        for latent-variable models, whose `log_prob` is a lower bound; such a
+        model has a `decoder`, the exact density p(x | code) it wraps, whose
+        condition is the code).
+      latent_dim: models with a code (PixelVAE, the PixelCNN auto-encoder):
+        its size; they have `encode(x)` (a dict of `[B, latent_dim]`
+        tensors), `code_of(encoding)` and `decoding_target(code)`. None for
+        the others.
     """
 
     modality = None
     likelihood_is_exact = True
+    latent_dim = None
     likelihoods = ()
     jit_sampling = True
     sampling_threads = 1
@@ -256,7 +263,39 @@ class AutoregressiveModel(keras.Model):
         del step
         return self.teacher_forced_log_probs(x, condition, training=True)
 
+    def training_diagnostics(self, x, condition=None):
+        """{name: Python number} the training loop logs at every logging
+        point, from a fixed batch of training examples (PixelVAE's KL).
+        Default: none."""
+        return {}
+
+    def diagnostic_warnings(self, diagnostics):
+        """Sentences on what the last `training_diagnostics` say went wrong
+        (a KL that fell to zero); the training summary reports them."""
+        return []
+
+    # ----- likelihoods ------------------------------------------------------------
+
+    @property
+    def likelihood_description(self):
+        """What `log_prob` is, for reports: "exact", or which bound."""
+        return "exact" if self.likelihood_is_exact else "a lower bound"
+
+    def log_prob_terms(self, x, condition=None):
+        """{"log_prob": `[B]` nats, and for a bound what it is made of
+        ("elbo", "kl", ...)}, unchecked (for graphs: evaluation and the
+        exported `log_prob`). Default: the teacher-forced log_prob alone."""
+        log_probs = self.teacher_forced_log_probs(x, condition)
+        return {"log_prob": tf.reduce_sum(tf.reshape(log_probs, [tf.shape(log_probs)[0], -1]), axis=1)}
+
     # ----- the incremental protocol ------------------------------------------
+
+    def initial_state_for_seeds(self, seeds, condition=None):
+        """The state before step 0 of rows `seeds` `[B, 2]`: `initial_state`
+        for a model whose state does not depend on the row's seed; a
+        latent-variable model draws each row's latent here (PixelVAE)."""
+        batch = seeds.shape[0] if seeds.shape[0] is not None else tf.shape(seeds)[0]
+        return self.initial_state(batch, condition)
 
     def initial_state(self, batch_size, condition=None):
         """The state before step 0: a nest of tensors with a leading batch
@@ -366,12 +405,12 @@ class AutoregressiveModel(keras.Model):
         from arzoo.sampling.driver import SAMPLERS, traced_step_uniforms
         from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
 
+        batch = int(seeds.shape[0])
+        temperature = check_temperature(temperature, batch)
         target, condition = self.sampling_target(seeds, condition)
         if target is not self:
             target.jit_sampling = self.jit_sampling
             return target._run_sampler(method, seeds, condition, temperature, known, known_mask)
-        batch = int(seeds.shape[0])
-        temperature = check_temperature(temperature, batch)
         jit = method == "cached" and self.jit_sampling
         uniforms = traced_step_uniforms(seeds, tf.constant(self.num_steps_of(known), tf.int32), self.head.num_uniforms)
         args = (uniforms, temperature, condition, known, known_mask)

@@ -116,6 +116,9 @@ class AutoregressiveImageModel(AutoregressiveModel):
                 )
 
     modality = "image"
+    # Whether num_classes / condition_shape may be given (False for the
+    # models with a code, whose decoder's condition is that code).
+    external_conditions = True
     # The likelihood heads this family takes, and why not the others (appended
     # to the error that refuses one, e.g. " (a channel-coupled head ...)").
     likelihoods = LIKELIHOODS

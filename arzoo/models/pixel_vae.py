@@ -19,9 +19,8 @@ What is exact is the decoder: for any fixed z, p(x | z) is a normalised,
 causal autoregressive density (`decoder`, a `GatedPixelCNN`, meets the whole
 model contract with z as its condition).
 
-This step of the family (issue 16) has the model, its bounds, training
-objective and sampling; it is not registered as a family yet (the contract
-suite, export signatures `encode` / `decode` and the CLI come with it).
+`encode` gives q(z | x)'s mean and log-variance, `decode` runs the
+decoder's cached sampler given codes; export adds both as signatures.
 """
 
 import math
@@ -32,8 +31,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from arzoo.arguments import int_at_least
+from arzoo.layers.conv_encoder import ConvEncoder
 from arzoo.models.gated_pixelcnn import GatedPixelCNN
 from arzoo.models.image import AutoregressiveImageModel
+from arzoo.models.registry import register_model
 
 tfd = tfp.distributions
 
@@ -54,34 +55,7 @@ def _non_negative_float(name, value):
     return number
 
 
-class ConvEncoder(keras.layers.Layer):
-    """Images scaled to [-1, 1] `[B, H, W, C]` -> `[B, units]`: 3x3
-    convolutions of stride 2 with ReLU (one per entry of `filters`), then a
-    dense layer over the flattened map.
-
-    Example:
-    >>> ConvEncoder([8, 16], 6)(np.zeros((2, 8, 8, 1), "float32")).shape
-    TensorShape([2, 6])
-    """
-
-    def __init__(self, filters, units, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = [int_at_least("encoder_filters entries", f, 1) for f in filters]
-        self.units = int_at_least("units", units, 1)
-        self.convs = [
-            keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"conv{i}")
-            for i, f in enumerate(self.filters)
-        ]
-        self.flatten = keras.layers.Flatten()
-        self.dense = keras.layers.Dense(self.units, name="dense")
-
-    def call(self, x):
-        for conv in self.convs:
-            x = conv(x)
-        return self.dense(self.flatten(x))
-
-
-@keras.saving.register_keras_serializable(package="arzoo")
+@register_model("pixel_vae")
 class PixelVAE(AutoregressiveImageModel):
     """PixelVAE with a vector latent and a Gated PixelCNN decoder.
 
@@ -119,6 +93,7 @@ class PixelVAE(AutoregressiveImageModel):
     """
 
     likelihood_is_exact = False
+    external_conditions = False
 
     def __init__(
         self,
@@ -148,13 +123,10 @@ class PixelVAE(AutoregressiveImageModel):
         super().__init__(image_shape, num_levels=num_levels, likelihood=likelihood,
                          num_mixtures=num_mixtures, **kwargs)
         self.latent_dim = int_at_least("latent_dim", latent_dim, 1)
-        if isinstance(encoder_filters, (int, str)) or not list(encoder_filters):
-            raise ValueError(f"encoder_filters must be a non-empty list of ints, got {encoder_filters!r}.")
-        self.encoder_filters = [int_at_least("encoder_filters entries", f, 1) for f in encoder_filters]
         self.kl_warmup_steps = int_at_least("kl_warmup_steps", kl_warmup_steps, 0)
         self.free_bits = _non_negative_float("free_bits", free_bits)
         self.iw_samples = int_at_least("iw_samples", iw_samples, 1)
-        self.encoder = ConvEncoder(self.encoder_filters, 2 * self.latent_dim, name="encoder")
+        self.encoder = ConvEncoder(encoder_filters, 2 * self.latent_dim, name="encoder")
         self.decoder = GatedPixelCNN(
             self.image_shape,
             num_levels=self.num_levels,
@@ -173,9 +145,14 @@ class PixelVAE(AutoregressiveImageModel):
 
     # ----- the latent -----------------------------------------------------------
 
+    def _posterior_parameters(self, x):
+        """(mean, log-variance) of q(z | x), each `[B, latent_dim]`."""
+        mean, log_variance = tf.split(self.encoder(self.scale_levels(x)), 2, axis=-1)
+        return mean, log_variance
+
     def posterior(self, x):
         """q(z | x) for levels `x` `[B, H, W, C]`: a `tfd.MultivariateNormalDiag`."""
-        mean, log_variance = tf.split(self.encoder(self.scale_levels(x)), 2, axis=-1)
+        mean, log_variance = self._posterior_parameters(x)
         return tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_variance))
 
     def prior(self):
@@ -183,10 +160,14 @@ class PixelVAE(AutoregressiveImageModel):
         return tfd.MultivariateNormalDiag(tf.zeros([self.latent_dim]), tf.ones([self.latent_dim]))
 
     def encode(self, x):
-        """(mean, log-variance) of q(z | x), each `[B, latent_dim]`."""
-        x = self.check_events(x)
-        mean, log_variance = tf.split(self.encoder(self.scale_levels(x)), 2, axis=-1)
-        return mean, log_variance
+        """{"mean", "log_variance"} of q(z | x), each `[B, latent_dim]`; the
+        mean is the code `decode` and the interpolations read."""
+        mean, log_variance = self._posterior_parameters(self.check_events(x))
+        return {"mean": mean, "log_variance": log_variance}
+
+    def code_of(self, encoding):
+        """The code of an `encode` result: q(z | x)'s mean."""
+        return encoding["mean"]
 
     def decoder_log_prob(self, x, z):
         """log p(x | z) `[B]` nats, exact (teacher-forced decoder)."""
@@ -198,6 +179,10 @@ class PixelVAE(AutoregressiveImageModel):
         return tfd.kl_divergence(marginals, tfd.Normal(0.0, 1.0))
 
     # ----- the bounds -------------------------------------------------------------
+
+    @property
+    def likelihood_description(self):
+        return f"a lower bound: importance-weighted, k={self.iw_samples}"
 
     def _common_noise(self, num_samples):
         """`[num_samples, latent_dim]` standard normals, the same for every
@@ -228,32 +213,51 @@ class PixelVAE(AutoregressiveImageModel):
     def importance_weighted_bound(self, x, num_samples=None, images_per_pass=4096):
         """IW_k(x) `[B]` nats with k = `num_samples` (default `iw_samples`)
         draws z_j = mean + stddev * e_j of q(z | x), the e_j common to every
-        row: log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x). The k decoder
-        passes run as batches of about `images_per_pass` images."""
+        row: log (1/k) sum_j p(x | z_j) p(z_j) / q(z_j | x). The decoder runs
+        on chunks of draws, about `images_per_pass` images a pass (8 draws a
+        pass where the batch size is not known when tracing)."""
         x = self.check_events(x)
+        return self._importance_weighted_bound(x, num_samples, images_per_pass)
+
+    def _importance_weighted_bound(self, x, num_samples=None, images_per_pass=4096):
         k = self.iw_samples if num_samples is None else int_at_least("num_samples", num_samples, 1)
         posterior, prior = self.posterior(x), self.prior()
-        noise = self._common_noise(k)
-        batch = int(x.shape[0])
-        chunk = max(1, int(images_per_pass) // max(batch, 1))
-        log_weights = []
-        for start in range(0, k, chunk):
-            e = noise[start:start + chunk]  # [c, d]
-            z = posterior.mean()[None] + posterior.stddev()[None] * e[:, None, :]  # [c, B, d]
-            c = int(e.shape[0])
-            decoded = self.decoder_log_prob(
-                tf.tile(x, [c, 1, 1, 1]), tf.reshape(z, [c * batch, self.latent_dim])
-            )
-            log_weights.append(
-                tf.reshape(decoded, [c, batch]) + prior.log_prob(z) - posterior.log_prob(z)
-            )
-        return tf.reduce_logsumexp(tf.concat(log_weights, 0), axis=0) - math.log(k)
+        mean, stddev = posterior.mean(), posterior.stddev()
+        static_batch = x.shape[0]
+        per_pass = max(1, int(images_per_pass) // static_batch) if static_batch else 8
+        per_pass = min(k, per_pass)
+        passes = -(-k // per_pass)
+        noise = tf.pad(self._common_noise(k), [[0, passes * per_pass - k], [0, 0]])
+        batch = tf.shape(x)[0]
+        tiled = tf.tile(x, [per_pass, 1, 1, 1])  # draw-major: rows of draw 0, then draw 1, ...
+
+        def log_weights(e):  # [per_pass, d] -> [per_pass, B]
+            z = mean[None] + stddev[None] * e[:, None, :]
+            decoded = self.decoder_log_prob(tiled, tf.reshape(z, [-1, self.latent_dim]))
+            return tf.reshape(decoded, [per_pass, batch]) + prior.log_prob(z) - posterior.log_prob(z)
+
+        weights = tf.map_fn(
+            log_weights, tf.reshape(noise, [passes, per_pass, self.latent_dim]),
+            fn_output_signature=tf.TensorSpec([per_pass, None], tf.float32),
+        )
+        weights = tf.reshape(weights, [passes * per_pass, batch])[:k]  # the padding's draws dropped
+        return tf.reduce_logsumexp(weights, axis=0) - math.log(k)
 
     def log_prob(self, x, condition=None):
         """A lower bound on log p(x), `[B]` nats: the importance-weighted
         bound with `iw_samples` draws (not exact: `likelihood_is_exact`)."""
         self.check_condition(condition, int(np.shape(x)[0]))
         return self.importance_weighted_bound(x)
+
+    def log_prob_terms(self, x, condition=None):
+        """{"log_prob": the IW bound, "iw_bound" (the same), "elbo",
+        "reconstruction" (log p(x | z) at the ELBO's draw), "kl"}, each `[B]`
+        nats, unchecked (for graphs)."""
+        del condition  # unconditional
+        reconstruction, kl = self.elbo_terms(x)
+        bound = self._importance_weighted_bound(x)
+        return {"log_prob": bound, "iw_bound": bound, "elbo": reconstruction - kl,
+                "reconstruction": reconstruction, "kl": kl}
 
     # ----- training -------------------------------------------------------------
 
@@ -288,6 +292,30 @@ class PixelVAE(AutoregressiveImageModel):
         dims = float(np.prod(self.image_shape))
         return per_pixel - tf.reshape(kl, [-1, 1, 1, 1]) / dims
 
+    # Below this many nats per example the latent carries next to nothing:
+    # the decoder models x alone (posterior collapse).
+    COLLAPSED_KL_NATS = 0.1
+
+    def training_diagnostics(self, x, condition=None):
+        """{"kl_nats": mean KL(q(z | x) || p(z)) per example (the full one,
+        without warm-up or free bits), "active_latent_dims": dimensions whose
+        mean KL is above 0.01 nats}."""
+        del condition
+        kl = self.per_dimension_kl(self.posterior(x))
+        return {"kl_nats": float(tf.reduce_mean(tf.reduce_sum(kl, -1))),
+                "active_latent_dims": int(tf.reduce_sum(tf.cast(tf.reduce_mean(kl, 0) > 0.01, tf.int32)))}
+
+    def diagnostic_warnings(self, diagnostics):
+        kl = diagnostics.get("kl_nats")
+        if kl is not None and kl < self.COLLAPSED_KL_NATS:
+            return [
+                f"The KL term fell to {kl:.3f} nats per example (below {self.COLLAPSED_KL_NATS}): the "
+                "posterior has collapsed onto the prior and the decoder ignores z. Raise "
+                f"model.kl_warmup_steps (now {self.kl_warmup_steps}) or model.free_bits (now "
+                f"{self.free_bits}), or use fewer decoder layers."
+            ]
+        return []
+
     def conditional_log_probs(self, x, condition=None):
         """`teacher_forced_log_probs` at the common draw: a decomposition of
         the one-sample ELBO, not of an exact log p(x)."""
@@ -300,12 +328,6 @@ class PixelVAE(AutoregressiveImageModel):
         posterior mean of x: a reconstruction, which reads all of x through
         z (unlike a density's teacher-forced pass)."""
         return self.decoder(x, self.posterior(x).mean(), training=training)
-
-    def build(self, input_shape=None):
-        if self.built:
-            return
-        self.posterior(tf.zeros((1,) + self.image_shape, tf.int32))
-        self.built = True
 
     # ----- sampling -------------------------------------------------------------
 
@@ -321,7 +343,11 @@ class PixelVAE(AutoregressiveImageModel):
     def decode(self, z, seeds, temperature=1.0, method="cached"):
         """Images `[B, H, W, C]` from the decoder given codes `z` `[B,
         latent_dim]` (one row seed each, `[B, 2]`)."""
+        self.decoder.jit_sampling = self.jit_sampling
         return self.decoder.sample(seeds=seeds, condition=z, temperature=temperature, method=method)
+
+    def decoding_target(self, code):
+        return self.decoder, code
 
     def sampling_target(self, seeds, condition):
         # z from the prior, then the decoder's sampler given z. `complete`
@@ -332,9 +358,25 @@ class PixelVAE(AutoregressiveImageModel):
 
     def initial_state(self, batch_size, condition=None):
         raise NotImplementedError(
-            "PixelVAE streams through its decoder: use model.decoder.initial_state / step with "
-            "condition=z (model.prior_latents(seeds) or model.encode(x)[0])."
+            "PixelVAE's streaming state holds each row's latent, drawn from its seed: use "
+            "model.initial_state_for_seeds(seeds), or model.decoder.initial_state / step with "
+            "condition=z (model.prior_latents(seeds) or model.encode(x)['mean'])."
         )
+
+    def initial_state_for_seeds(self, seeds, condition=None):
+        """The decoder's state before step 0 and `latent`, each row's prior
+        draw (as `sample` draws it), so `step` streams what `sample` draws."""
+        del condition  # unconditional
+        latent = self.prior_latents(seeds)
+        state = self.decoder.initial_state(tf.shape(seeds)[0], latent)
+        return dict(state, latent=latent)
+
+    def step(self, inputs_t, state, condition=None):
+        """The decoder's step given the state's `latent`."""
+        del condition  # unconditional: the latent is in the state
+        decoder_state = {key: value for key, value in state.items() if key != "latent"}
+        params_t, new_state = self.decoder.step(inputs_t, decoder_state, state["latent"])
+        return params_t, dict(new_state, latent=state["latent"])
 
     # ----- serialization ----------------------------------------------------------
 
@@ -345,7 +387,7 @@ class PixelVAE(AutoregressiveImageModel):
         decoder = self.decoder
         config.update(
             latent_dim=self.latent_dim,
-            encoder_filters=list(self.encoder_filters),
+            encoder_filters=list(self.encoder.filters),
             decoder_filters=decoder.num_filters,
             decoder_layers=decoder.num_layers,
             decoder_first_kernel_size=decoder.first_kernel_size,

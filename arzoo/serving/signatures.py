@@ -8,12 +8,14 @@ a modality.
 
 | signature | inputs | outputs |
 |---|---|---|
-| serving_default, log_prob | x (+ condition inputs) | log_prob [B] nats (+ the space's unit: bits_per_dim, bits_per_sample, bits_per_character) |
+| serving_default, log_prob | x (+ condition inputs) | log_prob [B] nats (+ the space's unit: bits_per_dim, bits_per_sample, bits_per_character; a bound's terms, PixelVAE: iw_bound, elbo, kl, reconstruction) |
 | sample | seed [B,2] int32, temperature [B] float32 (+ length [B] for sequences) (+ condition inputs) | samples (+ audio for audio) |
 | complete | x, known_mask (int32 0/1, x's shape), seed, temperature (+ condition inputs) | samples (+ audio) |
 | initial_state | seed (+ condition inputs) | state_<path> tensors |
 | step | inputs_t [B,V], seed, temperature, state_<path> (+ condition inputs) | params [B,P], values [B,V], state_<path> |
-| metadata | seed [B,2] | what a client needs to read the outputs (num_levels, ...), one row per seed |
+| metadata | seed [B,2] | what a client needs to read the outputs (num_levels, ...; a bound's export likelihood_is_exact = 0), one row per seed |
+| encode (models with a code) | x | PixelVAE: mean, log_variance [B, latent_dim]; auto-encoder: code |
+| decode (models with a code) | code [B, latent_dim] float32, seed, temperature | samples (the decoder's cached loop) |
 
 x is what the event space says: images `[B, H, W, C]` int32 levels, audio
 and text `[B, T]` int32 with T free (at most `max_length`), vectors `[B, D]`
@@ -99,8 +101,15 @@ class ServingModule(tf.Module):
         self.assets = events.serving_assets()
 
     def metadata_values(self):
-        """{output name: int or list of ints}: the `metadata` signature's rows."""
-        return self.events.serving_metadata(self)
+        """{output name: int or list of ints}: the `metadata` signature's
+        rows. A bound's export adds `likelihood_is_exact` = 0 (absent: exact,
+        as in every export before it), a model with a code `latent_dim`."""
+        values = dict(self.events.serving_metadata(self))
+        if not self.model.likelihood_is_exact:
+            values["likelihood_is_exact"] = 0
+        if self.model.latent_dim is not None:
+            values["latent_dim"] = self.model.latent_dim
+        return values
 
     # ----- validation helpers (the event spaces' checks use them too) -------
 
@@ -223,9 +232,9 @@ class ServingModule(tf.Module):
         checks = self._input_checks(tf.shape(x)[0], x=x, condition_length=self._event_length(x), inputs=inputs)
 
         def run():
-            conditionals = model.teacher_forced_log_probs(x, events.serving_condition(inputs))
-            log_prob = tf.reduce_sum(tf.reshape(conditionals, [tf.shape(x)[0], -1]), axis=1)
-            outputs = {"log_prob": log_prob}
+            # A bound's terms come out beside it, named (PixelVAE: iw_bound, elbo, kl, reconstruction).
+            outputs = dict(model.log_prob_terms(x, events.serving_condition(inputs)))
+            log_prob = outputs["log_prob"]
             if events.score_output is not None:
                 count = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
                 outputs[events.score_output] = -log_prob / (count * np.log(2.0))
@@ -233,10 +242,13 @@ class ServingModule(tf.Module):
 
         return self._with_checks(checks, run)
 
-    def _generate(self, inputs, known, known_mask):
-        model = self.model
+    def _generate(self, inputs, known, known_mask, target=None):
+        """The cached loop of `target` (model, condition), default the
+        model's `sampling_target` (a latent-variable model's decoder)."""
+        if target is None:
+            target = self.model.sampling_target(inputs["seed"], self.events.serving_condition(inputs))
+        model, condition = target
         uniforms = step_uniforms(inputs["seed"], model.num_steps_of(known), model.head.num_uniforms)
-        condition = self.events.serving_condition(inputs)
         samples = cached_sample(model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
         return {"samples": samples, **self.events.serving_sample_outputs(samples)}
 
@@ -282,7 +294,7 @@ class ServingModule(tf.Module):
 
         def run():
             condition = self.events.serving_condition(inputs)
-            return flatten_state(self.model.initial_state(tf.shape(seed)[0], condition))
+            return flatten_state(self.model.initial_state_for_seeds(seed, condition))
 
         return self._with_checks(checks, run)
 
@@ -307,6 +319,25 @@ class ServingModule(tf.Module):
             out = {"params": params_t, "values": model.head.step_sample(params_t, uniforms_t, temperature)}
             out.update(flatten_state(new_state))
             return out
+
+        return self._with_checks(checks, run)
+
+    def _encode(self, inputs):
+        x = inputs["x"]
+        checks = self._input_checks(tf.shape(x)[0], x=x, inputs=inputs)
+        return self._with_checks(checks, lambda: dict(self.model.encode(x)))
+
+    def _decode(self, inputs):
+        code, temperature = inputs["code"], inputs["temperature"]
+        batch = tf.shape(inputs["seed"])[0]
+        checks = self._input_checks(batch, inputs=inputs, code=code, temperature=temperature)
+        checks += self._check_sampling(temperature)
+        checks.append(tf.debugging.assert_all_finite(code, "input 'code' is not finite"))
+        shape = tf.concat([[batch], self.model.event_shape], 0)
+
+        def run():
+            blank = tf.zeros(shape, self.model.values_dtype)
+            return self._generate(inputs, blank, tf.zeros(shape, tf.int32), self.model.decoding_target(code))
 
         return self._with_checks(checks, run)
 
@@ -350,7 +381,15 @@ class ServingModule(tf.Module):
             length = tf.TensorSpec([None], tf.int32, name="length")
         state = state_specs(self._state_template)
         log_prob = self._endpoint(self._log_prob, [x, *conditions])
+        latent = {}
+        if model.latent_dim is not None:  # a model with a code: encode and decode it
+            code = tf.TensorSpec([None, model.latent_dim], tf.float32, name="code")
+            latent = {
+                "encode": self._endpoint(self._encode, [x]),
+                "decode": self._endpoint(self._decode, [code, seed, temperature]),
+            }
         return {
+            **latent,
             DEFAULT_SIGNATURE: log_prob,
             "log_prob": log_prob,
             "sample": self._endpoint(self._sample, [seed, temperature, length, *conditions]),

@@ -27,6 +27,7 @@ result.step, result.bits_per_dim, result.model
 import dataclasses
 import json
 import os
+import sys
 import time
 from typing import Callable, List, Optional, Sequence
 
@@ -34,6 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from arzoo.models.base import AutoregressiveModel
 from arzoo.config import DataConfig, TrainingConfig, build_model, resolve_config, validate_config
 from arzoo.training import input_pipeline
 from arzoo.training.checkpoints import Checkpointer
@@ -69,6 +71,10 @@ class TrainResult:
         "bits_per_character" for text); `summary()` uses it as the key.
       window: (first, last) step of the logging window `bits_per_dim` is the
         mean over, or None.
+      diagnostics: the model's last `training_diagnostics` (PixelVAE: the KL
+        in nats per example), {} for models without any.
+      warnings: what the model says those diagnostics show went wrong (a KL
+        fallen to zero), also printed to stderr at the end of training.
     """
 
     step: int
@@ -83,6 +89,8 @@ class TrainResult:
     chief: bool = True
     metric: str = "bits_per_dim"
     window: Optional[tuple] = None
+    diagnostics: dict = dataclasses.field(default_factory=dict)
+    warnings: List[str] = dataclasses.field(default_factory=list)
 
     def summary(self):
         """The JSON-friendly fields (everything but the model), the training
@@ -102,6 +110,8 @@ class TrainResult:
             "output_dir": self.output_dir,
             "num_replicas": self.num_replicas,
             "chief": self.chief,
+            **({"diagnostics": self.diagnostics} if self.diagnostics else {}),
+            **({"warnings": self.warnings} if self.warnings else {}),
         }
 
 
@@ -114,7 +124,8 @@ def _validated(config):
 
 
 def _check_trainable(model):
-    if getattr(model, "condition_shape", None) is not None:
+    # A model whose condition is its own code (the auto-encoder) trains on images alone.
+    if getattr(model, "condition_shape", None) is not None and getattr(model, "external_conditions", True):
         raise ValueError(
             f"train() feeds class labels as the condition; a model with "
             f"condition_shape={list(model.condition_shape)} needs a dataset of "
@@ -237,6 +248,16 @@ class _Window:
         return logs
 
 
+def _diagnostics_batch(model, source_fn, batch_size):
+    """(x, condition) of the first `batch_size` training examples, which the
+    model's `training_diagnostics` read at every logging point; None for
+    models without diagnostics."""
+    if type(model).training_diagnostics is AutoregressiveModel.training_diagnostics:
+        return None
+    batch = next(iter(source_fn().batch(batch_size).take(1)))
+    return model.inputs_from_batch(batch)
+
+
 def _save_model_atomically(model, output_dir):
     path = os.path.join(output_dir, MODEL_FILENAME)
     with atomic_path(path) as temporary:  # ends in .keras, as model.save requires
@@ -273,8 +294,9 @@ def train(
       progress: show a progress bar (step, bits/dim, steps/s) on stderr.
       callbacks: callables `fn(step, logs)` called at every logging point
         (every `training.log_every` steps and at the end) on every worker;
-        `logs` holds "bits_per_dim", "steps_per_second", "learning_rate" and,
-        after an evaluation, "test_bits_per_dim".
+        `logs` holds "bits_per_dim", "steps_per_second", "learning_rate",
+        after an evaluation "test_bits_per_dim", and on the chief the model's
+        `training_diagnostics` (PixelVAE: "kl_nats", "active_latent_dims").
       train_dataset: optional unbatched `tf.data.Dataset` of `{"image",
         "label"}` used instead of loading `data.dataset`, or a function of
         no arguments returning one. Under "multi_worker" pass a function:
@@ -326,6 +348,8 @@ def train(
     # Evaluation and samples need no collective ops, so only the chief runs them.
     evaluate = _make_evaluator(model, data, test_dataset) if training.eval_every and chief else None
 
+    diagnosed = _diagnostics_batch(model, source_fn, min(data.batch_size, 256)) if chief else None
+    diagnostics = {}
     writer = make_writer(output_dir, chief)
     bar = ProgressBar(total_steps, initial=min(start_step, total_steps), enabled=progress and chief)
     window = _Window(current)
@@ -364,6 +388,9 @@ def train(
                 logs["learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
                 if scalars:
                     logs["test_bits_per_dim"] = test_bpd
+                if diagnosed is not None:
+                    diagnostics = model.training_diagnostics(*diagnosed)
+                    logs.update(diagnostics)
                 scalars.update({f"train/{key}": value for key, value in logs.items() if key != "test_bits_per_dim"})
                 history.append((current, logs["bits_per_dim"]))
                 last_window = (window_start + 1, current)
@@ -385,6 +412,9 @@ def train(
             optimizer.finalize_variable_values(model.trainable_variables)
         if chief:
             _save_model_atomically(model, output_dir)
+        warnings = model.diagnostic_warnings(diagnostics) if diagnostics else []
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr, flush=True)
     finally:
         bar.close()
         writer.close()
@@ -402,6 +432,8 @@ def train(
         metric=event_space(model).training_metric,
         window=last_window,
         chief=chief,
+        diagnostics=diagnostics,
+        warnings=warnings,
     )
 
 

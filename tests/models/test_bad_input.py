@@ -76,8 +76,12 @@ def test_sampling_arguments(model):
 
 
 def test_condition_errors(model, conditional):
-    with pytest.raises(ValueError, match="unconditional"):
-        model.log_prob(np.zeros((1, 4, 4, 3), np.int32), condition=np.zeros(1, np.int32))
+    if model.condition_shape is not None:  # a code is the condition (the auto-encoder)
+        with pytest.raises(ValueError, match=r"condition must have shape \[batch\] \+ \[3\]; got \(1,\)"):
+            model.log_prob(np.zeros((1, 4, 4, 3), np.int32), condition=np.zeros(1, np.int32))
+    else:
+        with pytest.raises(ValueError, match="unconditional"):
+            model.log_prob(np.zeros((1, 4, 4, 3), np.int32), condition=np.zeros(1, np.int32))
     x = np.zeros((2, 4, 4, 1), np.int32)
     with pytest.raises(ValueError, match="This model is conditional"):
         conditional.log_prob(x)
