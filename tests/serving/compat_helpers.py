@@ -529,6 +529,15 @@ def graph_op_types(export_dir):
     return ops
 
 
+def assert_outputs_close(got, want, where):
+    """The same output names, shapes and dtypes, values within 1e-5."""
+    assert set(got) == set(want), (where, sorted(got), sorted(want))
+    for name in want:
+        g, w = np.asarray(got[name]), np.asarray(want[name])
+        assert g.shape == w.shape and g.dtype == w.dtype, (where, name, g.shape, w.shape, g.dtype, w.dtype)
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=f"{where}/{name}")
+
+
 def load_outputs(folder):
     """{name: array} from <folder>/<name>.npy."""
     return {p.stem: np.load(p) for p in sorted(pathlib.Path(folder).glob("*.npy"))}

@@ -85,14 +85,6 @@ def export(tmp_path_factory):
     return model, path, inputs, expected, paths
 
 
-def _assert_close(got, want, where):
-    assert set(got) == set(want), (where, sorted(got), sorted(want))
-    for name in want:
-        g, w = np.asarray(got[name]), np.asarray(want[name])
-        assert g.shape == w.shape and g.dtype == w.dtype, (where, name, g.shape, w.shape, g.dtype, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=f"{where}/{name}")
-
-
 @pytest.fixture(scope="module")
 def loader(export, tmp_path_factory):
     _, path, _, _, paths = export
@@ -110,7 +102,7 @@ def test_every_signature_without_arzoo_matches_arzoo(export, loader):
     ops = ch.graph_op_types(path)
     assert not ops & set(ch.FORBIDDEN_OPS) and "XlaDynamicUpdateSlice" not in ops
     for signature in SIGNATURES:
-        _assert_close(outputs[signature], expected[signature], f"loader {signature}")
+        ch.assert_outputs_close(outputs[signature], expected[signature], f"loader {signature}")
     # The bound's terms add up, and log_prob is the bound (above the ELBO here).
     lp = outputs["log_prob"]
     np.testing.assert_allclose(lp["elbo"], lp["reconstruction"] - lp["kl"], rtol=1e-5, atol=1e-5)
@@ -144,7 +136,7 @@ def test_c_api_runs_every_signature(export, loader, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     for signature in SIGNATURES:
         got = {name: ch.read_capi_output(p) for name, p in files[signature].items()}
-        _assert_close(got, loader[1][signature], f"C API {signature}")
+        ch.assert_outputs_close(got, loader[1][signature], f"C API {signature}")
 
 
 def test_bad_codes_are_invalid_argument(export):

@@ -77,14 +77,6 @@ def _state(model, flat):
     return unflatten_state(model.initial_state(1), {k: tf.constant(v) for k, v in flat.items()})
 
 
-def _assert_close(got, want, where):
-    assert set(got) == set(want), (where, sorted(got), sorted(want))
-    for name in want:
-        g, w = np.asarray(got[name]), np.asarray(want[name])
-        assert g.shape == w.shape and g.dtype == w.dtype, (where, name, g.shape, w.shape, g.dtype, w.dtype)
-        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=f"{where}/{name}")
-
-
 @pytest.fixture(scope="module")
 def loader(export, tmp_path_factory):
     _, path, _, _, paths = export
@@ -99,7 +91,7 @@ def test_every_signature_without_arzoo_matches_arzoo(export, loader):
     assert report["rnade"]["signatures"] == sorted(ch.SIGNATURES)
     assert "PyFunc" not in ch.graph_op_types(export[1]) and "EagerPyFunc" not in ch.graph_op_types(export[1])
     for signature in ch.SIGNATURES:
-        _assert_close(outputs[signature], export[3][signature], f"loader {signature}")
+        ch.assert_outputs_close(outputs[signature], export[3][signature], f"loader {signature}")
     # Known dimensions are kept exactly.
     _, _, inputs, _, _ = export
     known = inputs["complete"]["known_mask"] == 1
@@ -124,7 +116,7 @@ def test_saved_model_cli_run(export, loader, signature, tmp_path):
     ])], cwd=str(tmp_path), workers=1)
     assert rc == 0, err[-3000:]
     assert "NO_ARZOO_OK" in out
-    _assert_close(ch.load_outputs(tmp_path), loader[1][signature], f"saved_model_cli {signature}")
+    ch.assert_outputs_close(ch.load_outputs(tmp_path), loader[1][signature], f"saved_model_cli {signature}")
 
 
 def test_c_api_runs_every_signature(export, loader, tmp_path):
@@ -137,7 +129,7 @@ def test_c_api_runs_every_signature(export, loader, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     for signature in ch.SIGNATURES:
         got = {name: ch.read_capi_output(p) for name, p in files[signature].items()}
-        _assert_close(got, loader[1][signature], f"C API {signature}")
+        ch.assert_outputs_close(got, loader[1][signature], f"C API {signature}")
 
 
 def test_bad_input_is_invalid_argument(export):
