@@ -83,6 +83,7 @@ def test_autoencoder_eval_says_it_is_a_reconstruction(runs):
     code, report = run_cli(["eval", str(out), "--max-examples", "20", "--no-baselines"])
     assert code == 0
     assert "reconstruction" in report["likelihood"] and "reconstruction" in report["headline"]
+    assert "bound" not in report["headline"]
     assert report["nats_per_image"] > 0 and "bound" not in report
 
 

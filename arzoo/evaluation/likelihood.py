@@ -28,6 +28,7 @@ class LikelihoodReport:
     num_examples: int
     description: str = "exact"
     terms: dict = dataclasses.field(default_factory=dict)
+    is_bound: bool = False
 
     def headline(self, num_levels):
         """The paper-convention figure: nats for binary data, else bits/dim,
@@ -35,7 +36,9 @@ class LikelihoodReport:
         figure = f"{self.nats_per_image:.2f} nats/image" if num_levels == 2 else f"{self.bits_per_dim:.4f} bits/dim"
         if self.description == "exact":
             return figure
-        return f"{figure} (an upper bound on the NLL: log p(x) is {self.description})"
+        if self.is_bound:
+            return f"{figure} (an upper bound on the NLL: log p(x) is {self.description})"
+        return f"{figure} ({self.description})"
 
 
 def _batches(dataset, batch_size, max_examples):
@@ -99,7 +102,8 @@ def evaluate_log_likelihood(
     nats = -totals.pop("log_prob") / count
     dims = int(np.prod(model.image_shape))
     terms = {name: total / count for name, total in totals.items()}
-    return LikelihoodReport(nats, nats / (dims * math.log(2.0)), count, model.likelihood_description, terms)
+    return LikelihoodReport(nats, nats / (dims * math.log(2.0)), count, model.likelihood_description, terms,
+                            is_bound=not model.likelihood_is_exact)
 
 
 def uniform_baseline(image_shape, num_levels):

@@ -19,6 +19,11 @@ What is exact is the decoder: for any fixed z, p(x | z) is a normalised,
 causal autoregressive density (`decoder`, a `GatedPixelCNN`, meets the whole
 model contract with z as its condition).
 
+Sampling draws z from the prior, then runs the decoder's cached sampler
+given z. `complete` conditions on the known pixels through the decoder only:
+z is drawn from the prior, not inferred from the known part (an inferred z
+would need q(z | part of x), which the encoder does not model).
+
 `encode` gives q(z | x)'s mean and log-variance, `decode` runs the
 decoder's cached sampler given codes; export adds both as signatures.
 """
@@ -58,6 +63,11 @@ def _non_negative_float(name, value):
 @register_model("pixel_vae")
 class PixelVAE(AutoregressiveImageModel):
     """PixelVAE with a vector latent and a Gated PixelCNN decoder.
+
+    `log_prob` is a lower bound (the importance-weighted bound with
+    `iw_samples` draws), `sample` draws z from the prior and then the
+    decoder, and `complete` conditions on the known pixels through the
+    decoder only (z from the prior, not inferred from them).
 
     Args:
       image_shape, num_levels, likelihood, num_mixtures: the decoder's (see
