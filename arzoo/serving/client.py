@@ -232,6 +232,28 @@ class Client:
         inputs.update(x=_int32("x", x), known_mask=_int32("known_mask", known_mask))
         return self.predict("complete", inputs)["samples"]
 
+    def encode(self, x):
+        """A model with a code (PixelVAE, the PixelCNN auto-encoder): its
+        `encode` outputs for int levels x, {"mean", "log_variance"} or
+        {"code"}, each `[B, latent_dim]` float32."""
+        self._require_signature("encode")
+        return self.predict("encode", {"x": _int32("x", x)})
+
+    def decode(self, code, seeds, temperature=1.0):
+        """A model with a code: images `[B, H, W, C]` drawn from the decoder
+        given `code` `[B, latent_dim]`, row b from `seeds[b]`."""
+        self._require_signature("decode")
+        inputs = self._sampling_inputs(seeds, temperature)
+        inputs["code"] = np.asarray(code, np.float32)
+        return self.predict("decode", inputs)["samples"]
+
+    def _require_signature(self, name):
+        if name not in self.signature_defs():
+            raise ValueError(
+                f"The served model has no {name!r} signature (only the models with a code, PixelVAE and "
+                f"the PixelCNN auto-encoder, export it); it has: {', '.join(sorted(self.signature_defs()))}."
+            )
+
     def initial_state(self, seeds, condition=None, speaker=None, features=None):
         """{"state_<name>": array}, the state before step 0."""
         seeds = _int32("seeds", seeds)

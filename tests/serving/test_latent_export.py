@@ -4,6 +4,7 @@ and through TensorFlow's C API (what TF Serving calls), each against arzoo
 in-process. Its `log_prob` is the importance-weighted bound, with the ELBO,
 KL and reconstruction beside it, and `metadata` says it is a bound."""
 
+import os
 import subprocess
 
 import numpy as np
@@ -152,3 +153,28 @@ def test_bad_codes_are_invalid_argument(export):
                                     temperature=tf.constant(decode["temperature"]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="has a level >= num_levels=4"):
         loaded.signatures["encode"](x=tf.fill([1, 3, 3, 1], 4))
+
+
+@pytest.mark.slow
+def test_the_embedded_server_serves_encode_decode_and_the_bound(export, loader):
+    """Through arzoo's embedded gRPC server (TF Serving's API): encode,
+    decode, the bound and its terms, and a sample streamed `step` by `step`
+    with the latent in the state, each equal to the loaders' numbers."""
+    from arzoo.serving import Client, Server
+
+    model, path, inputs, _, _ = export
+    _, outputs, _ = loader
+    server = Server.from_flags(model_name="vae", model_base_path=os.path.dirname(path)).start()
+    try:
+        with Client(server.address, "vae", timeout=60.0) as client:
+            assert client.model_info()["likelihood_is_exact"] == 0
+            ch.assert_outputs_close(client.encode(inputs["encode"]["x"]), outputs["encode"], "server encode")
+            decode = inputs["decode"]
+            np.testing.assert_array_equal(
+                client.decode(decode["code"], decode["seed"], decode["temperature"]), outputs["decode"]["samples"])
+            ch.assert_outputs_close(client.log_prob(inputs["log_prob"]["x"]), outputs["log_prob"], "server log_prob")
+            sample = inputs["sample"]
+            streamed = client.stream_images(sample["seed"], sample["temperature"])
+            np.testing.assert_array_equal(streamed, outputs["sample"]["samples"])
+    finally:
+        server.stop()
