@@ -109,8 +109,8 @@ class AutoregressiveModel(keras.Model):
         condition is the code).
       latent_dim: models with a code (PixelVAE, the PixelCNN auto-encoder):
         its size; they have `encode(x)` (a dict of `[B, latent_dim]`
-        tensors), `code_of(encoding)` and `decoding_target(code)`. None for
-        the others.
+        tensors), `code_of(encoding)` and `decoding_target(code)`, and
+        `decode` draws given codes. None for the others.
     """
 
     modality = None
@@ -400,6 +400,20 @@ class AutoregressiveModel(keras.Model):
         model returns its decoder and each row's latent (PixelVAE)."""
         del seeds
         return self, condition
+
+    def decoding_target(self, code):
+        """Models with a code: (the model whose sampler draws given codes,
+        the condition it takes for `code` `[B, latent_dim]`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no code to decode (latent_dim is None).")
+
+    def decode(self, code, seeds, temperature=1.0, method="cached"):
+        """Models with a code: events drawn given `code` `[B, latent_dim]`
+        (one row seed each, `[B, 2]`), by the sampler `decoding_target`
+        names (PixelVAE's and the auto-encoder's: their Gated PixelCNN
+        decoder's cached loop)."""
+        target, condition = self.decoding_target(code)
+        target.jit_sampling = self.jit_sampling
+        return target.sample(seeds=seeds, condition=condition, temperature=temperature, method=method)
 
     def _run_sampler(self, method, seeds, condition, temperature, known, known_mask):
         from arzoo.sampling.driver import SAMPLERS, traced_step_uniforms

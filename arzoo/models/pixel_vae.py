@@ -350,14 +350,8 @@ class PixelVAE(AutoregressiveImageModel):
 
         return tf.map_fn(one, tf.cast(seeds, tf.int32), fn_output_signature=tf.TensorSpec([self.latent_dim], tf.float32))
 
-    def decode(self, z, seeds, temperature=1.0, method="cached"):
-        """Images `[B, H, W, C]` from the decoder given codes `z` `[B,
-        latent_dim]` (one row seed each, `[B, 2]`)."""
-        self.decoder.jit_sampling = self.jit_sampling
-        return self.decoder.sample(seeds=seeds, condition=z, temperature=temperature, method=method)
-
     def decoding_target(self, code):
-        return self.decoder, code
+        return self.decoder, code  # the code is z itself
 
     def sampling_target(self, seeds, condition):
         # z from the prior, then the decoder's sampler given z. `complete`

@@ -97,10 +97,6 @@ class PixelCNNAutoencoder(AutoregressiveImageModel):
     def code_of(self, encoding):
         return encoding["code"]
 
-    def decode(self, code, seeds, temperature=1.0, method="cached"):
-        """Images `[B, H, W, C]` drawn from p(x | code) (one row seed each, `[B, 2]`)."""
-        return self.sample(seeds=seeds, condition=code, temperature=temperature, method=method)
-
     def decoding_target(self, code):
         return self.decoder, code
 

@@ -252,6 +252,11 @@ class ServingModule(tf.Module):
         samples = cached_sample(model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
         return {"samples": samples, **self.events.serving_sample_outputs(samples)}
 
+    def _generate_from_blank(self, inputs, shape, target=None):
+        """`_generate` from nothing known: a blank canvas of `shape`."""
+        blank = tf.zeros(shape, self.model.values_dtype)
+        return self._generate(inputs, blank, tf.zeros(shape, tf.int32), target)
+
     def _complete(self, inputs):
         x, known_mask, temperature = inputs["x"], inputs["known_mask"], inputs["temperature"]
         checks = self._input_checks(
@@ -282,11 +287,7 @@ class ServingModule(tf.Module):
                 ))
             shape = tf.stack([batch, length])
 
-        def run():
-            blank = tf.zeros(shape, self.model.values_dtype)
-            return self._generate(inputs, blank, tf.zeros(shape, tf.int32))
-
-        return self._with_checks(checks, run)
+        return self._with_checks(checks, lambda: self._generate_from_blank(inputs, shape))
 
     def _initial_state(self, inputs):
         seed = inputs["seed"]
@@ -334,12 +335,9 @@ class ServingModule(tf.Module):
         checks += self._check_sampling(temperature)
         checks.append(tf.debugging.assert_all_finite(code, "input 'code' is not finite"))
         shape = tf.concat([[batch], self.model.event_shape], 0)
-
-        def run():
-            blank = tf.zeros(shape, self.model.values_dtype)
-            return self._generate(inputs, blank, tf.zeros(shape, tf.int32), self.model.decoding_target(code))
-
-        return self._with_checks(checks, run)
+        return self._with_checks(
+            checks, lambda: self._generate_from_blank(inputs, shape, self.model.decoding_target(code))
+        )
 
     def _metadata(self, inputs):
         seed = inputs["seed"]

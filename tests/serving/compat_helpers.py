@@ -266,11 +266,19 @@ def make_image_inputs(model, batch=3, seed=0):
     np.testing.assert_array_equal(state["state_position"], positions)
     inputs_t = steps[np.arange(batch), positions - 1].astype(np.int32)
 
+    return signature_inputs(x, known, seeds, temperature, inputs_t, state, cond)
+
+
+def signature_inputs(x, known, seeds, temperature, inputs_t, state, condition=None, sample_extra=None):
+    """{signature: {input name: array}} for the seven signatures every export
+    has, from the pieces: `condition` {name: array} goes to every signature
+    but metadata, `sample_extra` {name: array} to `sample` only (a length)."""
+    cond = condition or {}
     log_prob = {"x": x, **cond}
     return {
         "serving_default": log_prob,
         "log_prob": log_prob,
-        "sample": {"seed": seeds, "temperature": temperature, **cond},
+        "sample": {"seed": seeds, "temperature": temperature, **(sample_extra or {}), **cond},
         "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature, **cond},
         "initial_state": {"seed": seeds, **cond},
         "step": {"inputs_t": inputs_t, "seed": seeds, "temperature": temperature, **state, **cond},
@@ -316,7 +324,7 @@ def expected_image_outputs(model, inputs):
     values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
     out["step"] = {"params": params.numpy(), "values": values.numpy()}
     out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
-    out["metadata"] = _metadata_rows(batch, {
+    out["metadata"] = metadata_rows(batch, {
         "num_levels": model.num_levels,
         "image_shape": list(model.image_shape),
         "num_steps": model.num_steps,
@@ -325,7 +333,7 @@ def expected_image_outputs(model, inputs):
     return out
 
 
-def _metadata_rows(batch, values):
+def metadata_rows(batch, values):
     return {k: np.tile(np.asarray(v, np.int32)[None], [batch] + [1] * np.ndim(v)) for k, v in values.items()}
 
 
@@ -377,21 +385,8 @@ def make_sequence_inputs(model, batch=3, length=AUDIO_LENGTH, seed=0, position=5
         previous = tf.constant(x[:, t : t + 1])
     state = {k: np.asarray(v) for k, v in flatten_state(state).items()}
     np.testing.assert_array_equal(state["state_position"], np.full([batch], position))
-    sample = {"seed": seeds, "temperature": temperature, **cond}
-    if not getattr(model, "local_channels", None):
-        sample["length"] = np.full([batch], length, np.int32)
-    return {
-        "serving_default": {"x": x, **cond},
-        "log_prob": {"x": x, **cond},
-        "sample": sample,
-        "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature, **cond},
-        "initial_state": {"seed": seeds, **cond},
-        "step": {
-            "inputs_t": x[:, position - 1 : position], "seed": seeds, "temperature": temperature,
-            **state, **cond,
-        },
-        "metadata": {"seed": seeds},
-    }
+    lengths = {} if getattr(model, "local_channels", None) else {"length": np.full([batch], length, np.int32)}
+    return signature_inputs(x, known, seeds, temperature, x[:, position - 1 : position], state, cond, lengths)
 
 
 def decode_audio(model, levels):
@@ -448,15 +443,15 @@ def expected_sequence_outputs(model, inputs):
     out["step"] = {"params": params.numpy(), "values": values.numpy()}
     out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
     if not audio:
-        out["metadata"] = _metadata_rows(batch, {
+        out["metadata"] = metadata_rows(batch, {
             "num_levels": model.num_levels,
             "max_length": 10_000,
             "max_batch_size": MAX_BATCH_SIZE,
             "num_classes": model.num_classes or 0,
         })
-        out["metadata"]["vocabulary"] = _metadata_rows(batch, {"v": [ord(c) for c in model.vocabulary]})["v"]
+        out["metadata"]["vocabulary"] = metadata_rows(batch, {"v": [ord(c) for c in model.vocabulary]})["v"]
         return out
-    out["metadata"] = _metadata_rows(batch, {
+    out["metadata"] = metadata_rows(batch, {
         "num_levels": model.num_levels,
         "sample_rate": model.sample_rate,
         "hop_length": model.hop_length,

@@ -50,13 +50,7 @@ def export(tmp_path_factory):
     code = rng.normal(size=(BATCH, model.latent_dim)).astype(np.float32)
     state, inputs_t = _teacher_forced_state(model, seeds, x, 4)
     inputs = {
-        "serving_default": {"x": x},
-        "log_prob": {"x": x},
-        "sample": {"seed": seeds, "temperature": temperature},
-        "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature},
-        "initial_state": {"seed": seeds},
-        "step": {"inputs_t": inputs_t, "seed": seeds, "temperature": temperature, **state},
-        "metadata": {"seed": seeds},
+        **ch.signature_inputs(x, known, seeds, temperature, inputs_t, state),
         "encode": {"x": x},
         "decode": {"code": code, "seed": seeds, "temperature": temperature},
     }
@@ -74,10 +68,9 @@ def export(tmp_path_factory):
         "step": {"params": params.numpy(),
                  "values": model.head.step_sample(params, uniforms_t, tf.constant(temperature)).numpy(),
                  **{k: np.asarray(v) for k, v in flatten_state(new_state).items()}},
-        "metadata": {name: np.tile(np.asarray(value, np.int32)[None], [BATCH] + [1] * np.ndim(value))
-                     for name, value in {"num_levels": 4, "image_shape": [3, 3, 1], "num_steps": 9,
-                                         "max_batch_size": ch.MAX_BATCH_SIZE, "likelihood_is_exact": 0,
-                                         "latent_dim": model.latent_dim}.items()},
+        "metadata": ch.metadata_rows(BATCH, {"num_levels": 4, "image_shape": [3, 3, 1], "num_steps": 9,
+                                             "max_batch_size": ch.MAX_BATCH_SIZE, "likelihood_is_exact": 0,
+                                             "latent_dim": model.latent_dim}),
         "encode": {"mean": encoded["mean"].numpy(), "log_variance": encoded["log_variance"].numpy()},
         "decode": {"samples": model.decode(code, seeds, temperature=temperature).numpy()},
     }

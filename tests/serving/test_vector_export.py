@@ -42,15 +42,7 @@ def export(tmp_path_factory):
         _, state = model.step(previous, state)
         previous = steps[:, t : t + 1]
     state = {k: np.asarray(v) for k, v in flatten_state(state).items()}
-    inputs = {
-        "serving_default": {"x": x},
-        "log_prob": {"x": x},
-        "sample": {"seed": seeds, "temperature": temperature},
-        "complete": {"x": x, "known_mask": known, "seed": seeds, "temperature": temperature},
-        "initial_state": {"seed": seeds},
-        "step": {"inputs_t": previous, "seed": seeds, "temperature": temperature, **state},
-        "metadata": {"seed": seeds},
-    }
+    inputs = ch.signature_inputs(x, known, seeds, temperature, previous, state)
 
     params, new_state = model.step(previous, _state(model, state))
     uniforms_t = step_uniforms(seeds, NUM_DIMS, 2)[:, 2]
