@@ -17,6 +17,9 @@ import tempfile
 import tensorflow as tf
 
 CHECKPOINT_SUBDIR = "checkpoints"
+# What an error says instead of "delete the run": a run's checkpoints are never
+# the thing to throw away on a hunch.
+_START_AFRESH = "to start afresh, train into another --output folder (or move this run aside)."
 
 
 class CheckpointError(RuntimeError):
@@ -38,18 +41,18 @@ def checkpoint_candidates(directory):
         state = tf.train.get_checkpoint_state(directory)
     except Exception as err:  # a corrupt state file is a parse error
         raise CheckpointError(
-            f"Cannot read the checkpoint state file {state_file}: {err}. "
-            "Delete it (or the whole checkpoints folder) to start afresh."
+            f"Cannot read the checkpoint state file {state_file}: {err}. The checkpoints beside it "
+            f"are left as they are; {_START_AFRESH}"
         ) from err
     paths = list(state.all_model_checkpoint_paths) if state is not None else []
     if state is not None and state.model_checkpoint_path and state.model_checkpoint_path not in paths:
         paths.append(state.model_checkpoint_path)
     if not paths:
         raise CheckpointError(
-            f"The checkpoint state file {state_file} names no checkpoint. "
-            "Delete it (or the whole checkpoints folder) to start afresh."
+            f"The checkpoint state file {state_file} names no checkpoint. {_START_AFRESH}"
         )
-    return [p if os.path.isabs(p) else os.path.join(directory, p) for p in paths][::-1]
+    # get_checkpoint_state has already joined relative entries to `directory`.
+    return paths[::-1]
 
 
 def newest_readable(candidates):
@@ -104,7 +107,7 @@ class Checkpointer:
             if unreadable:
                 raise CheckpointError(
                     f"No readable checkpoint in {self.directory}: {', '.join(unreadable)} cannot be read. "
-                    "Delete the folder to start afresh."
+                    f"Nothing was changed; {_START_AFRESH}"
                 )
             return None
         try:
@@ -114,8 +117,7 @@ class Checkpointer:
             raise CheckpointError(
                 f"Cannot restore the checkpoint {path}: {type(err).__name__}: {err}. "
                 "Was it written with another model or optimizer config (e.g. "
-                "ema_decay)? Delete "
-                f"{self.directory} to start afresh."
+                f"ema_decay)? Nothing was changed; {_START_AFRESH}"
             ) from err
         if unreadable:
             print(f"arzoo: resumed from {path}.", file=sys.stderr, flush=True)
