@@ -26,6 +26,7 @@ and parsed by protobuf's own text format parser.
 
 import collections
 import dataclasses
+import logging
 import os
 import threading
 import time
@@ -42,6 +43,17 @@ DEFAULT_MAX_BATCH_SIZE = 1000
 DEFAULT_MAX_ENQUEUED_BATCHES = 10
 
 _INT64_FIELDS = ("max_batch_size", "batch_timeout_micros", "max_enqueued_batches", "num_batch_threads")
+# The range each parameter may take, checked when the server starts. TF Serving
+# asks only for positive values (a timeout >= 0) in int64; the upper bounds are
+# ours, each far past any useful setting and inside what a thread can wait
+# (Python's threading.TIMEOUT_MAX) or a batch dimension can hold (int32).
+PARAMETER_RANGES = {
+    "max_batch_size": (1, 2**31 - 1),
+    "batch_timeout_micros": (0, 3_600_000_000),  # one hour
+    "max_enqueued_batches": (1, 1_000_000),
+    "num_batch_threads": (1, 1024),
+}
+_LOG = logging.getLogger("arzoo.serving")
 
 
 def _batching_parameters_message():
@@ -92,13 +104,10 @@ class BatchingParameters:
     allowed_batch_sizes: tuple = ()
 
     def __post_init__(self):
-        for name in ("max_batch_size", "max_enqueued_batches", "num_batch_threads"):
+        for name, (low, high) in PARAMETER_RANGES.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Batching parameter {name} must be an integer >= 1, got {value!r}.")
-        timeout = self.batch_timeout_micros
-        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
-            raise ValueError(f"Batching parameter batch_timeout_micros must be an integer >= 0, got {timeout!r}.")
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"Batching parameter {name} must be an integer in [{low}, {high}], got {value!r}.")
         sizes = list(self.allowed_batch_sizes)
         if sizes:
             if any(b <= a for a, b in zip(sizes, sizes[1:])) or sizes[0] < 1:
@@ -255,15 +264,29 @@ class Batcher:
 
     def _work(self):
         while True:
-            with self._condition:
-                while True:
-                    if self._stopping:
-                        return
-                    function, tasks, wait = self._ready_batch()
-                    if function is not None:
-                        break
-                    self._condition.wait(timeout=wait)
-            self._run_batch(function, tasks)
+            tasks = None
+            try:
+                with self._condition:
+                    while True:
+                        if self._stopping:
+                            return
+                        function, tasks, wait = self._ready_batch()
+                        if function is not None:
+                            break
+                        self._condition.wait(timeout=wait)
+                self._run_batch(function, tasks)
+            except Exception as err:  # a batch thread never dies with requests waiting on it
+                _LOG.exception("a batch thread failed; its requests are answered INTERNAL")
+                failure = RequestError(grpc.StatusCode.INTERNAL, f"The batcher failed: {type(err).__name__}: {err}")
+                with self._condition:
+                    stranded = list(tasks or [])
+                    if tasks is None:  # failed while choosing: nothing queued can be trusted to run
+                        stranded += [task for _, queued in self._queues.values() for task in queued]
+                        self._queues.clear()
+                        self._queued_rows = 0
+                for task in stranded:
+                    if not task.done.is_set():
+                        task.finish(error=failure)
 
     def _run_batch(self, function, tasks):
         rows = [task.rows for task in tasks]

@@ -48,8 +48,15 @@ def check_aliases(signature, sent):
     )
 
 
-def arrays_from_tensor_protos(signature, request_inputs):
-    """gRPC: {alias: TensorProto} -> {alias: array}, checked against the signature."""
+def arrays_from_tensor_protos(signature, request_inputs, max_bytes=None, max_rows=None):
+    """gRPC: {alias: TensorProto} -> {alias: array}, checked against the signature.
+
+    A TensorProto's content may be shorter than its declared shape (one
+    `int_val` fills a tensor of any size), so the declared shape is checked
+    before anything is decoded: against the signature, its bytes against
+    `max_bytes` (RESOURCE_EXHAUSTED) and its first dimension against
+    `max_rows` (the export's max_batch_size, INVALID_ARGUMENT).
+    """
     check_aliases(signature, request_inputs)
     arrays = {}
     for alias in sorted(signature.inputs):
@@ -59,6 +66,7 @@ def arrays_from_tensor_protos(signature, request_inputs):
             raise invalid(
                 f"input '{alias}' has dtype {dtype_name(proto.dtype)} but the signature expects {want.name}."
             )
+        check_declared_size(alias, proto, info, max_bytes, max_rows)
         try:
             array = tf.make_ndarray(proto)
         except Exception as err:  # malformed TensorProto content
@@ -68,7 +76,37 @@ def arrays_from_tensor_protos(signature, request_inputs):
     return arrays
 
 
-def array_from_json(alias, value, info):
+def check_declared_size(alias, proto, info, max_bytes=None, max_rows=None):
+    """Refuse a TensorProto from its declared shape alone (nothing decoded)."""
+    if proto.tensor_shape.unknown_rank:
+        raise invalid(f"input '{alias}' has an unknown rank; give its shape.")
+    declared = [d.size for d in proto.tensor_shape.dim]
+    if any(size < 0 for size in declared):
+        raise invalid(f"input '{alias}' declares shape {declared}: every dimension must be >= 0.")
+    check_shape(alias, declared, info.tensor_shape)
+    if max_bytes is not None:
+        itemsize = tf.dtypes.as_dtype(info.dtype).size
+        size = int(np.prod(declared, dtype=object)) * itemsize
+        if size > max_bytes:
+            raise RequestError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"input '{alias}' declares shape {declared} ({size} bytes as "
+                f"{tf.dtypes.as_dtype(info.dtype).name}), over the server's limit of {max_bytes} bytes "
+                "(--max_request_bytes): send fewer rows per request.",
+            )
+    check_rows(alias, declared, max_rows)
+
+
+def check_rows(alias, shape, max_rows):
+    """Dimension 0 (the batch) of `shape` against the export's max_batch_size."""
+    if max_rows is not None and shape and shape[0] > max_rows:
+        raise invalid(
+            f"input '{alias}' has batch size {shape[0]} (shape {list(shape)}), over this export's "
+            f"max_batch_size {max_rows}: send at most {max_rows} rows per request."
+        )
+
+
+def array_from_json(alias, value, info, max_rows=None):
     """REST: one input's JSON value (nested lists of numbers) -> an array of
     the signature's dtype. JSON has no dtypes, so the signature's is used, as
     TF Serving does; integers are required for integer inputs."""
@@ -98,6 +136,7 @@ def array_from_json(alias, value, info):
         raise invalid(f"input '{alias}' must hold numbers (the signature expects {want.name}), got true/false.")
     array = raw.astype(want.as_numpy_dtype)
     check_shape(alias, array.shape, info.tensor_shape)
+    check_rows(alias, array.shape, max_rows)
     return array
 
 

@@ -152,11 +152,13 @@ def _named_values(signature, form, raw):
     return {aliases[0]: raw}
 
 
-def input_arrays(signature, form, raw):
-    """Either JSON format -> {alias: array}, checked against the signature."""
+def input_arrays(signature, form, raw, max_rows=None):
+    """Either JSON format -> {alias: array}, checked against the signature
+    (and dimension 0 against `max_rows`, the export's max_batch_size)."""
     values = _named_values(signature, form, raw)
     check_aliases(signature, values)
-    arrays = {alias: array_from_json(alias, values[alias], signature.inputs[alias]) for alias in sorted(values)}
+    arrays = {alias: array_from_json(alias, values[alias], signature.inputs[alias], max_rows)
+              for alias in sorted(values)}
     rows = {alias: len(array) for alias, array in arrays.items()}
     if len(set(rows.values())) > 1:
         raise invalid(f"The inputs' first dimensions (the batch) differ: {rows}.")
@@ -251,7 +253,7 @@ class RestServer:
         signature_name, form, raw = parse_predict_body(body)
         servable = self.server.servable(spec)
         signature = servable.signature(signature_name)
-        arrays = input_arrays(signature, form, raw)
+        arrays = input_arrays(signature, form, raw, servable.max_batch_size)
         with self._running:
             outputs = servable.run(signature_name, arrays, sorted(signature.outputs))
         return predict_answer(form, outputs)

@@ -73,7 +73,7 @@ from tensorflow_serving.apis import (
 
 from arzoo.serving.batching import Batcher
 from arzoo.serving.config_files import read_model_config
-from arzoo.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
+from arzoo.serving.protocol import DEFAULT_SIGNATURE, METADATA_SIGNATURE, SIGNATURE_DEF_FIELD
 from arzoo.serving.requests import (
     RequestError,
     arrays_from_tensor_protos,
@@ -230,6 +230,15 @@ class Servable:
         self.signature_defs = saved_model.meta_graphs[0].signature_def
         self._loaded = tf.saved_model.load(path)
         self.functions = dict(self._loaded.signatures)
+        self.max_batch_size = self._exported_max_batch_size()
+
+    def _exported_max_batch_size(self):
+        """The export's max_batch_size from its `metadata` signature (None
+        for an export without it, whose graphs still check the batch)."""
+        function = self.functions.get(METADATA_SIGNATURE)
+        if function is None or "max_batch_size" not in self.signature_defs[METADATA_SIGNATURE].outputs:
+            return None
+        return int(function(seed=tf.zeros([1, 2], tf.int32))["max_batch_size"].numpy()[0])
 
     def signature(self, signature_name):
         """The SignatureDef of `signature_name` (FAILED_PRECONDITION if none)."""
@@ -622,7 +631,9 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         servable = self._server.servable(request.model_spec)
         signature_name = request.model_spec.signature_name or DEFAULT_SIGNATURE
         signature = servable.signature(signature_name)
-        inputs = arrays_from_tensor_protos(signature, request.inputs)
+        inputs = arrays_from_tensor_protos(
+            signature, request.inputs, max_bytes=self._server.max_request_bytes, max_rows=servable.max_batch_size
+        )
         outputs = servable.run(signature_name, inputs, output_aliases(signature, request.output_filter))
         response = predict_pb2.PredictResponse()
         fill_spec(response.model_spec, request.model_spec.name, servable.version, signature_name)

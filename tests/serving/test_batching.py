@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from arzoo.serving import export_model
-from arzoo.serving.batching import BatchingParameters
+from arzoo.serving.batching import Batcher, BatchingParameters
 from arzoo.serving.client import Client, ServingError, row_seeds
+from arzoo.serving.requests import RequestError
 from arzoo.serving.server import Server
 from tests import test_case
 
@@ -180,8 +181,16 @@ BAD_FILES = {
     "allowed sizes decreasing": (
         "max_batch_size { value: 8 }\nallowed_batch_sizes: 8\nallowed_batch_sizes: 4\n", "increasing"
     ),
-    "zero threads": ("num_batch_threads { value: 0 }\n", "num_batch_threads must be an integer >= 1, got 0"),
-    "negative timeout": ("batch_timeout_micros { value: -5 }\n", "batch_timeout_micros must be an integer >= 0, got -5"),
+    "zero threads": ("num_batch_threads { value: 0 }\n", "num_batch_threads must be an integer in [1, 1024], got 0"),
+    "negative timeout": ("batch_timeout_micros { value: -5 }\n",
+                         "batch_timeout_micros must be an integer in [0, 3600000000], got -5"),
+    # int64's largest: accepted before, then every batch thread died of OverflowError.
+    "timeout past what a thread can wait": ("batch_timeout_micros { value: 9223372036854775807 }\n",
+                                            "batch_timeout_micros must be an integer in [0, 3600000000]"),
+    "a million threads": ("num_batch_threads { value: 1000000 }\n", "num_batch_threads must be an integer in [1, 1024]"),
+    "batch past int32": ("max_batch_size { value: 4294967296 }\n", "max_batch_size must be an integer in [1, 2147483647]"),
+    "queue past the limit": ("max_enqueued_batches { value: 9223372036854775807 }\n",
+                             "max_enqueued_batches must be an integer in [1, 1000000]"),
 }
 
 
@@ -200,3 +209,27 @@ def test_missing_or_folder_parameters_file(tmp_path):
         BatchingParameters.from_file(str(tmp_path / "absent.config"))
     with pytest.raises(ValueError, match="is a folder"):
         BatchingParameters.from_file(str(tmp_path))
+
+
+def test_a_failing_batch_thread_answers_and_keeps_serving(monkeypatch):
+    """A batch thread that fails outside the signature (here: choosing the
+    batch) answers the waiting request INTERNAL and goes on; it never dies
+    leaving requests waiting forever."""
+    batcher = Batcher(BatchingParameters(max_batch_size=4, batch_timeout_micros=0, num_batch_threads=1)).start()
+    try:
+        original = Batcher._ready_batch
+        calls = {"n": 0}
+
+        def fails_once(self):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise OverflowError("timeout value is too large")
+            return original(self)
+
+        monkeypatch.setattr(Batcher, "_ready_batch", fails_once)
+        double = lambda arrays: {"y": arrays["x"] * 2}  # noqa: E731
+        answers = concurrently([lambda: batcher.run("k", double, {"x": np.ones([1], np.int32)})])
+        assert isinstance(answers[0], RequestError) and "OverflowError" in answers[0].message
+        np.testing.assert_array_equal(batcher.run("k", double, {"x": np.arange(3)})["y"], [0, 2, 4])
+    finally:
+        batcher.stop()

@@ -400,6 +400,43 @@ def test_malformed_request_is_rejected_and_server_goes_on(server, exports, case)
         )
 
 
+def _declared_only(shape, value=1):
+    """An int32 TensorProto declaring `shape` with one int_val: 18 bytes on the
+    wire, `prod(shape)` values once decoded."""
+    proto = tf.make_tensor_proto(np.int32(value))
+    proto.tensor_shape.Clear()
+    for size in shape:
+        proto.tensor_shape.dim.add(size=size)
+    return proto
+
+
+@pytest.mark.parametrize("shape, code, words", [
+    ([2**26, 2], grpc.StatusCode.RESOURCE_EXHAUSTED, ("[67108864, 2]", "536870912 bytes", "--max_request_bytes")),
+    ([BIG, 2], INVALID, ("batch size 9", "max_batch_size 8")),
+    ([2, 3], INVALID, ("'seed'", "[None, 2]")),
+    ([-1, 2], INVALID, ("'seed'", ">= 0")),
+])
+def test_declared_shape_is_refused_before_decoding(server, shape, code, words):
+    """A tiny request that declares a huge tensor is refused from its shape,
+    without allocating it (it was 1.5 GB before the refusal)."""
+    import resource
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "tiny"
+    request.model_spec.signature_name = "sample"
+    request.inputs["seed"].CopyFrom(_declared_only(shape))
+    request.inputs["temperature"].CopyFrom(tf.make_tensor_proto(np.ones([2], np.float32)))
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with grpc.insecure_channel(server.address) as channel:
+        with pytest.raises(grpc.RpcError) as info:
+            prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=TIMEOUT)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert info.value.code() == code, info.value.details()
+    for word in words:
+        assert word in info.value.details(), info.value.details()
+    assert grown < 100 * 1024, f"the peak memory grew {grown} KiB answering an {request.ByteSize()}-byte request"
+
+
 def test_unexpected_failure_is_internal_and_server_goes_on(server, exports, monkeypatch):
     def broken(self, signature_name, inputs, aliases):
         raise RuntimeError("disk on fire")
