@@ -30,3 +30,24 @@ def one_of(name, value, allowed):
     if value not in allowed:
         raise ValueError(f"{name}={value!r} is not allowed; allowed: {', '.join(map(str, allowed))}.")
     return value
+
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def fits_int32(name, values):
+    """`values` (an int or an array of ints) unchanged if every one fits
+    int32, else a ValueError naming the first that does not: a cast to int32
+    would wrap it silently (seed 2**32 + 5 drawing what seed 5 draws)."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iu" or array.size == 0:
+        return values
+    if array.dtype.itemsize < 4 or (array.dtype.kind == "i" and array.dtype.itemsize == 4):
+        return values
+    outside = array[(array < INT32_MIN) | (array > INT32_MAX)]
+    if outside.size:
+        raise ValueError(
+            f"{name} holds {int(outside.flat[0])}, which does not fit int32: every value must lie in "
+            f"[{INT32_MIN}, {INT32_MAX}]."
+        )
+    return values

@@ -89,6 +89,9 @@ BAD = [
     (["client", "sample", "--model", "m", "--target", "grpc://localhost:8500"],
      r"target 'grpc://localhost:8500': give host:port \(gRPC\) or http://host:port \(REST\)"),
     (["client", "sample", "--model", "m", "--n", "0"], r"argument --n: must be an integer >= 1, got '0'"),
+    (["client", "sample", "--model", "m", "--seed", "4294967301"],
+     r"argument --seed: must be an integer in -2147483648..2147483647, got '4294967301'"),
+    (["sample", "@run", "--seed", "4294967301"], r"argument --seed: must be an integer in -2147483648..2147483647"),
     (["client", "sample", "--model", "m", "--timeout", "-1"], r"argument --timeout: must be a finite number > 0"),
 ]
 

@@ -7,7 +7,7 @@ vectors."""
 import argparse
 import sys
 
-from arzoo.cli.common import int_in, positive_float, print_json
+from arzoo.cli.common import seed_value, int_in, positive_float, print_json
 
 
 def add_parser(sub, parents):
@@ -24,7 +24,7 @@ def add_parser(sub, parents):
     c = csub.add_parser("sample", parents=[common], help="draw samples: images into a PNG grid (and a "
                         ".npy), audio into WAV files, text printed and into a .txt, vectors into a .npy")
     c.add_argument("--n", type=int_in(1), default=16, help="number of samples (default 16)")
-    c.add_argument("--seed", type=int, default=0,
+    c.add_argument("--seed", type=seed_value, default=0,
                    help="row i uses fold_in(seed, i), as `arzoo sample --seed` (default 0)")
     c.add_argument("--temperature", type=positive_float, default=1.0)
     c.add_argument("--label", type=int_in(0), help="class label for a class-conditional model (required there)")

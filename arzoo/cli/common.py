@@ -26,6 +26,13 @@ def user_errors():
 # ----- argument types: a bad value is one argparse error line naming it -----
 
 
+def seed_value(text):
+    """An argparse `type` for `--seed`: an int32 (a wider one would wrap)."""
+    from arzoo.arguments import INT32_MAX, INT32_MIN
+
+    return int_in(INT32_MIN, INT32_MAX)(text)
+
+
 def int_in(minimum, maximum=None):
     """An argparse `type` accepting integers in [minimum, maximum]."""
     allowed = f"an integer >= {minimum}" if maximum is None else f"an integer in {minimum}..{maximum}"

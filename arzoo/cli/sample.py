@@ -1,7 +1,7 @@
 """`arzoo sample RUN`: draw samples and write them for people (the model's
 event space says how: PNG grid, WAV files and a spectrogram, text, .npy)."""
 
-from arzoo.cli.common import byte_size, int_in, positive_float, print_json
+from arzoo.cli.common import seed_value, byte_size, int_in, positive_float, print_json
 
 
 def add_parser(sub, parents):
@@ -9,7 +9,7 @@ def add_parser(sub, parents):
                        "into WAV files and a spectrogram PNG (and a .npy), text printed and into a .txt")
     p.add_argument("run", help="a run folder, a .keras file or a config .yaml (untrained)")
     p.add_argument("--n", type=int_in(1), default=16, help="number of samples")
-    p.add_argument("--seed", type=int, default=0, help="row i uses fold_in(seed, i)")
+    p.add_argument("--seed", type=seed_value, default=0, help="row i uses fold_in(seed, i)")
     p.add_argument("--temperature", type=positive_float, default=1.0)
     p.add_argument("--label", type=int_in(0), help="class label for a class-conditional model "
                    "(default: cycle through the classes)")

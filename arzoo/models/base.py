@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from arzoo.arguments import int_at_least
+from arzoo.arguments import fits_int32, int_at_least
 
 SAMPLING_METHODS = ("cached", "naive")
 
@@ -37,6 +37,8 @@ def resolve_seeds(num_samples, seed, seeds):
         seeds = tf.convert_to_tensor(seeds)
         if not seeds.dtype.is_integer:
             raise ValueError(f"seeds must be integers; got dtype {seeds.dtype.name}.")
+        if hasattr(seeds, "numpy"):  # eager: refuse values an int32 cast would wrap
+            fits_int32("seeds", seeds.numpy())
         seeds = tf.cast(seeds, tf.int32)
         if seeds.shape.rank != 2 or seeds.shape[1] != 2 or seeds.shape[0] == 0:
             raise ValueError(f"seeds must have shape [batch, 2] with batch >= 1, got {tuple(seeds.shape)}.")

@@ -15,7 +15,10 @@ same scheme but is not tested here). XLA's stateless RNG maps seeds
 differently, which is why the sampling loops take uniforms as an input.
 """
 
+import numpy as np
 import tensorflow as tf
+
+from arzoo.arguments import fits_int32
 
 _PHILOX = tf.random.Algorithm.PHILOX.value
 _WORDS_PER_BLOCK = 4  # float32 uniforms per Philox block (one per 32-bit word)
@@ -39,10 +42,18 @@ def row_seeds(seed, num_rows, first_row=0):
 
 
 def as_seed(seed):
-    """An int, a pair or a `[2]` tensor -> `[2]` int32 seed."""
-    if isinstance(seed, int):
-        return tf.constant([0, seed], tf.int32)
-    seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+    """An int, a pair or a `[2]` tensor -> `[2]` int32 seed (a value that does
+    not fit int32 is a ValueError, never wrapped)."""
+    if isinstance(seed, bool):
+        raise ValueError(f"A seed is an int or a pair of ints, got {seed!r}.")
+    if isinstance(seed, (int, np.integer)):
+        return tf.constant([0, int(fits_int32("seed", seed))], tf.int32)
+    seed = tf.convert_to_tensor(seed)
+    if not seed.dtype.is_integer:
+        raise ValueError(f"A seed is an int or a pair of ints, got dtype {seed.dtype.name}.")
+    if hasattr(seed, "numpy"):  # eager: the values can be read
+        fits_int32("seed", seed.numpy())
+    seed = tf.cast(seed, tf.int32)
     if seed.shape.rank == 0:
         return tf.stack([tf.zeros([], tf.int32), seed])
     if seed.shape != (2,):

@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, model_pb2
 
+from arzoo.arguments import fits_int32
 from arzoo.sampling.seeds import row_seeds  # noqa: F401  (re-exported: the seeds of `sample`)
 from arzoo.serving.protocol import METADATA_SIGNATURE, STATE_PREFIX
 from arzoo.serving.transports import ServingError, transport_for  # noqa: F401  (ServingError re-exported)
@@ -42,14 +43,14 @@ def _int32(name, value):
     array = np.asarray(value)
     if array.dtype.kind not in "iub":
         raise ValueError(f"{name} must hold integers, got dtype {array.dtype}.")
-    return array.astype(np.int32)
+    return fits_int32(name, array).astype(np.int32)
 
 
 def _condition(condition):
     if condition is None:
         return None
     array = np.asarray(condition)
-    return array.astype(np.int32 if array.dtype.kind in "iub" else np.float32)
+    return fits_int32("condition", array).astype(np.int32 if array.dtype.kind in "iub" else np.float32)
 
 
 def _condition_inputs(condition=None, speaker=None, features=None):

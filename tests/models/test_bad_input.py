@@ -71,6 +71,14 @@ def test_sampling_arguments(model):
         model.sample(1, temperature=0.0)
     with pytest.raises(ValueError, match=r"seeds must have shape \[batch, 2\]"):
         model.sample(seeds=np.zeros((2, 3), np.int32))
+    # Seeds that do not fit int32 were wrapped: seed 2**40 drew what seed 0 draws.
+    for seed in (2**40, 2**31, -(2**31) - 1, np.int64(2**32 + 5)):
+        with pytest.raises(ValueError, match=rf"seed holds {int(seed)}, which does not fit int32"):
+            model.sample(2, seed=seed)
+    with pytest.raises(ValueError, match=r"seed holds 4294967301, which does not fit int32"):
+        model.sample(2, seed=np.array([0, 2**32 + 5], np.int64))
+    with pytest.raises(ValueError, match=r"seeds holds 8589934592, which does not fit int32"):
+        model.sample(seeds=np.array([[0, 2**33]], np.int64))
     with pytest.raises(ValueError, match="known_mask must have the shape of x"):
         model.complete(np.zeros((1, 4, 4, 3), np.int32), np.zeros((1, 4, 4, 1)))
 

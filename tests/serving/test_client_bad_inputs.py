@@ -21,6 +21,12 @@ BAD = {
     "float speaker ids": (
         lambda c: c.initial_state(np.zeros([1, 2], np.int32), speaker=[0.5]), r"speaker must hold integers"
     ),
+    # Values past int32 were wrapped: level 2**32 + 1 scored as level 1.
+    "a level past int32": (lambda c: c.log_prob(np.full([1, 4, 4, 1], 2**32 + 1)),
+                           r"x holds 4294967297, which does not fit int32"),
+    "a seed past int32": (lambda c: c.sample(np.array([[0, 2**32 + 5]])), r"seeds holds 4294967301, which does not fit int32"),
+    "a label past int32": (lambda c: c.sample(np.zeros([1, 2], np.int32), condition=[-(2**40)]),
+                           r"condition holds -1099511627776, which does not fit int32"),
     "temperatures that do not fit the seeds": (
         lambda c: c.sample(np.zeros([2, 2], np.int32), temperature=[1.0, 1.0, 1.0]), r"temperature must be a number or one per row \(2 rows\), got shape \(3,\)"
     ),
