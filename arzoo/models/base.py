@@ -285,8 +285,12 @@ class AutoregressiveModel(keras.Model):
 
     def log_prob_terms(self, x, condition=None):
         """{"log_prob": `[B]` nats, and for a bound what it is made of
-        ("elbo", "kl", ...)}, unchecked (for graphs: evaluation and the
-        exported `log_prob`). Default: the teacher-forced log_prob alone."""
+        ("elbo", "kl", ...)}: evaluation and the exported `log_prob` use it.
+        Eagerly its inputs are checked as `log_prob`'s; in a graph (the
+        export, which checks its inputs itself) they are not. Default: the
+        teacher-forced log_prob alone."""
+        if tf.executing_eagerly():
+            return {"log_prob": self.log_prob(x, condition)}
         log_probs = self.teacher_forced_log_probs(x, condition)
         return {"log_prob": tf.reduce_sum(tf.reshape(log_probs, [tf.shape(log_probs)[0], -1]), axis=1)}
 

@@ -49,6 +49,15 @@ def resolve_vocabulary(vocabulary):
 def encode_text(texts, vocabulary):
     """Equally long strings -> `[B, T]` int32 ids: id i + 1 is `vocabulary[i]`,
     any other character is 0 (unknown)."""
+    if isinstance(texts, (str, bytes)):  # iterating it would encode each character as a text
+        raise ValueError(
+            f"encode_text takes a list of strings, got a single {type(texts).__name__} {texts[:40]!r}: "
+            "wrap it in a list."
+        )
+    texts = list(texts)
+    if not texts or not all(isinstance(t, str) for t in texts):
+        kinds = sorted({type(t).__name__ for t in texts}) or ["nothing"]
+        raise ValueError(f"encode_text takes a non-empty list of strings, got {', '.join(kinds)}.")
     index = {c: i + 1 for i, c in enumerate(vocabulary)}
     lengths = {len(t) for t in texts}
     if len(lengths) != 1:

@@ -161,7 +161,10 @@ class PixelVAE(AutoregressiveImageModel):
         return mean, log_variance
 
     def posterior(self, x):
-        """q(z | x) for levels `x` `[B, H, W, C]`: a `tfd.MultivariateNormalDiag`."""
+        """q(z | x) for levels `x` `[B, H, W, C]` (checked): a `tfd.MultivariateNormalDiag`."""
+        return self._posterior(self.check_events(x))
+
+    def _posterior(self, x):
         mean, log_variance = self._posterior_parameters(x)
         return tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_variance))
 
@@ -206,7 +209,7 @@ class PixelVAE(AutoregressiveImageModel):
         """(reconstruction log p(x | z) with z = mean + stddev * noise,
         KL(q(z | x) || p(z))), each `[B]` nats; `noise` `[B or 1, latent_dim]`
         (default: the first common draw)."""
-        posterior = self.posterior(x)
+        posterior = self._posterior(x)
         noise = self._common_noise(1) if noise is None else noise
         z = posterior.mean() + posterior.stddev() * noise
         kl = tf.reduce_sum(self.per_dimension_kl(posterior), axis=-1)
@@ -231,7 +234,7 @@ class PixelVAE(AutoregressiveImageModel):
 
     def _importance_weighted_bound(self, x, num_samples=None, images_per_pass=4096):
         k = self.iw_samples if num_samples is None else int_at_least("num_samples", num_samples, 1)
-        posterior, prior = self.posterior(x), self.prior()
+        posterior, prior = self._posterior(x), self.prior()
         mean, stddev = posterior.mean(), posterior.stddev()
         static_batch = x.shape[0]
         per_pass = max(1, int(images_per_pass) // static_batch) if static_batch else 8
@@ -262,8 +265,11 @@ class PixelVAE(AutoregressiveImageModel):
     def log_prob_terms(self, x, condition=None):
         """{"log_prob": the IW bound, "iw_bound" (the same), "elbo",
         "reconstruction" (log p(x | z) at the ELBO's draw), "kl"}, each `[B]`
-        nats, unchecked (for graphs)."""
-        del condition  # unconditional
+        nats; inputs checked as `log_prob`'s when eager (a graph's are the
+        export's to check)."""
+        if tf.executing_eagerly():
+            x = self.check_events(x)
+            self.check_condition(condition, int(x.shape[0]))
         reconstruction, kl = self.elbo_terms(x)
         bound = self._importance_weighted_bound(x)
         return {"log_prob": bound, "iw_bound": bound, "elbo": reconstruction - kl,
@@ -286,7 +292,7 @@ class PixelVAE(AutoregressiveImageModel):
         training z is drawn afresh and the KL is warmed up (`step`) and
         floored per dimension (`free_bits`); otherwise z is the first common
         draw and the KL the full one (the sum is then `elbo`)."""
-        posterior = self.posterior(x)
+        posterior = self._posterior(x)
         if training:
             noise = keras.random.normal(tf.shape(posterior.mean()), seed=self._training_noise)
         else:
@@ -311,7 +317,7 @@ class PixelVAE(AutoregressiveImageModel):
         without warm-up or free bits), "active_latent_dims": dimensions whose
         mean KL is above 0.01 nats}."""
         del condition
-        kl = self.per_dimension_kl(self.posterior(x))
+        kl = self.per_dimension_kl(self._posterior(x))
         return {"kl_nats": float(tf.reduce_mean(tf.reduce_sum(kl, -1))),
                 "active_latent_dims": int(tf.reduce_sum(tf.cast(tf.reduce_mean(kl, 0) > 0.01, tf.int32)))}
 
@@ -337,7 +343,7 @@ class PixelVAE(AutoregressiveImageModel):
         """The decoder's parameters for every position given z = the
         posterior mean of x: a reconstruction, which reads all of x through
         z (unlike a density's teacher-forced pass)."""
-        return self.decoder(x, self.posterior(x).mean(), training=training)
+        return self.decoder(x, self._posterior(x).mean(), training=training)
 
     # ----- sampling -------------------------------------------------------------
 

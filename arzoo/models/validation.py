@@ -4,6 +4,18 @@ import numpy as np
 import tensorflow as tf
 
 
+def check_finite(name, values):
+    """A ValueError naming `name` if `values` (an array) holds NaN or inf:
+    a non-finite code or feature gives NaN densities, or the same sample
+    whatever the seed, without any error."""
+    values = np.asarray(values)
+    if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+        bad = values[~np.isfinite(values)]
+        raise ValueError(
+            f"{name} contains {bad.size} non-finite value(s) (e.g. {bad.flat[0]}); every value must be finite."
+        )
+
+
 def check_rows(name, condition, batch):
     """Every tensor of the condition nest has `batch` rows (when `batch` is given)."""
     if batch is None:
@@ -28,8 +40,8 @@ def check_levels(x, num_levels, name="x", where=None):
     if where is not None:
         values = values[where.numpy()]
     if x.dtype.is_floating:
-        if np.isnan(values).any():
-            raise ValueError(f"{name} contains NaN; expected integer levels in [0, {num_levels}).")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} contains NaN or inf; expected integer levels in [0, {num_levels}).")
         if values.size and not np.all(values == np.round(values)):
             raise ValueError(
                 f"{name} has non-integer values (e.g. {values[values != np.round(values)].flat[0]}); "
@@ -109,8 +121,8 @@ def check_condition(condition, num_classes, condition_shape):
                 f"condition must have shape [batch] + {list(expected)}; got "
                 f"{tuple(condition.shape)}."
             )
-        if tf.executing_eagerly() and np.isnan(condition.numpy()).any():
-            raise ValueError("condition contains NaN.")
+        if tf.executing_eagerly():
+            check_finite("condition", condition.numpy())
         condition = tf.cast(condition, tf.float32)
     return condition
 

@@ -312,6 +312,9 @@ class ServingModule(tf.Module):
         )
         checks += self.events.serving_event_checks(self, "inputs_t", inputs_t)
         checks += self._check_sampling(temperature) + self._check_position(position)
+        # A NaN or infinite cache would answer OK with NaN params.
+        checks += [tf.debugging.assert_all_finite(tensor, f"input '{name}' is not finite (NaN or inf)")
+                   for name, tensor in sorted(state.items()) if tensor.dtype.is_floating]
 
         def run():
             nest = unflatten_state(self._state_template, state)
