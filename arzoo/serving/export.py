@@ -6,9 +6,12 @@ only when complete, so a server never sees half a model. `model.keras` is
 written beside the SavedModel for `keras.models.load_model`.
 """
 
+import contextlib
+import fcntl
 import os
 import re
 import shutil
+import time
 import uuid
 
 import tensorflow as tf
@@ -29,10 +32,64 @@ def existing_versions(model_dir):
     return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
 
 
+# Temporaries named without a process id (older arzoo) count as stale after this long.
+_STALE_UNOWNED_SECONDS = 3600
+_OWNED = re.compile(r"^" + re.escape(_TEMPORARY_PREFIX) + r"pid(?P<pid>\d+)-[0-9a-f]+$")
+
+
+def _temporary_name():
+    return f"{_TEMPORARY_PREFIX}pid{os.getpid()}-{uuid.uuid4().hex}"
+
+
+def _writer_alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 def _remove_stale_temporaries(model_dir):
+    """Remove the temporaries of exports that are no longer running: their
+    names carry the writer's process id (`.incomplete-pid<pid>-<hex>`), so
+    an export running beside this one keeps its folder; one named without
+    (older arzoo) goes once it is an hour old."""
     for entry in os.listdir(model_dir):
-        if entry.startswith(_TEMPORARY_PREFIX):
-            shutil.rmtree(os.path.join(model_dir, entry), ignore_errors=True)
+        if not entry.startswith(_TEMPORARY_PREFIX):
+            continue
+        path = os.path.join(model_dir, entry)
+        owned = _OWNED.match(entry)
+        if owned:
+            stale = not _writer_alive(int(owned["pid"]))
+        else:
+            try:
+                stale = time.time() - os.path.getmtime(path) > _STALE_UNOWNED_SECONDS
+            except FileNotFoundError:
+                continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _model_dir_lock(model_dir):
+    """An exclusive lock on the folder `model_dir` itself (flock on its
+    descriptor; nothing written into it): concurrent exports clean up, pick
+    their versions and rename one at a time."""
+    descriptor = os.open(model_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _version_taken(version, model_dir):
+    present = existing_versions(model_dir)
+    return ValueError(f"Version {version} already exists in {model_dir}; versions present: {present}.")
 
 
 def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
@@ -77,27 +134,32 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         if os.path.exists(folder) and not os.path.isdir(folder):
             raise ValueError(f"The export base {folder!r} is a file, not a folder; give a folder (created if missing).")
     os.makedirs(model_dir, exist_ok=True)
-    _remove_stale_temporaries(model_dir)
-    present = existing_versions(model_dir)
-    if version is None:
-        version = (present[-1] + 1) if present else 1
-    if version in present:
-        raise ValueError(
-            f"Version {version} already exists in {model_dir}; versions present: {present}."
-        )
-    final = os.path.join(model_dir, str(version))
-    temporary = os.path.join(model_dir, f"{_TEMPORARY_PREFIX}{version}-{uuid.uuid4().hex}")
-    bar = progress_bar(total=3, desc=f"exporting {name} {version}: tracing the signatures", unit="stage",
+    with _model_dir_lock(model_dir):
+        _remove_stale_temporaries(model_dir)
+    if version is not None and version in existing_versions(model_dir):
+        raise _version_taken(version, model_dir)
+    shown = version if version is not None else "(next version)"
+    temporary = os.path.join(model_dir, _temporary_name())
+    bar = progress_bar(total=3, desc=f"exporting {name} {shown}: tracing the signatures", unit="stage",
                        enabled=progress)
     try:
         signatures = module.signatures()
         bar.update()
-        bar.set_description(f"exporting {name} {version}: writing the SavedModel")
+        bar.set_description(f"exporting {name} {shown}: writing the SavedModel")
         tf.saved_model.save(module, temporary, signatures=signatures)
         bar.update()
-        bar.set_description(f"exporting {name} {version}: writing {KERAS_FILENAME}")
+        bar.set_description(f"exporting {name} {shown}: writing {KERAS_FILENAME}")
         model.save(os.path.join(temporary, KERAS_FILENAME))
-        os.rename(temporary, final)
+        # The version is chosen and taken under the lock: two exports running
+        # at once get two versions, never the same one.
+        with _model_dir_lock(model_dir):
+            present = existing_versions(model_dir)
+            if version is None:
+                version = (present[-1] + 1) if present else 1
+            elif version in present:
+                raise _version_taken(version, model_dir)
+            final = os.path.join(model_dir, str(version))
+            os.rename(temporary, final)
         bar.update()
     finally:
         bar.close()

@@ -202,6 +202,23 @@ def entries_from_flags(model_config_file=None, model_name=None, model_base_path=
 # ----- loaded versions -----------------------------------------------------
 
 
+def folder_fingerprint(path):
+    """What changes when a folder's files change: (relative path, size,
+    mtime) of every file, sorted. A version whose load failed is retried
+    once this changes (a folder copied with `cp -r` is read before it is
+    complete; TF Serving retries failed loads too)."""
+    rows = []
+    for root, _, files in os.walk(path):
+        for name in files:
+            full = os.path.join(root, name)
+            try:
+                stat = os.stat(full)
+            except OSError:
+                continue
+            rows.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(rows))
+
+
 def integer_versions(base_path):
     """Integer version folders under `base_path`, sorted (others ignored)."""
     try:
@@ -278,7 +295,7 @@ class _Model:
     def __init__(self, entry):
         self.entry = entry
         self.loaded = {}  # version -> Servable
-        self.failed = {}  # version -> error message
+        self.failed = {}  # version -> (error message, the folder's fingerprint when it was read)
         self.present = None  # integer versions on disk at the last poll
         self.load_locks = {}
 
@@ -465,26 +482,33 @@ class Server:
 
     def _load(self, model, version):
         """The Servable of `version`, loading it once (None if it failed)."""
+        path = os.path.join(model.entry.base_path, str(version))
         with self._lock:
             if version in model.loaded:
                 return model.loaded[version]
-            if version in model.failed:
-                return None
+            failed = model.failed.get(version)
+        if failed is not None:
+            if folder_fingerprint(path) == failed[1]:
+                return None  # unchanged since it failed
+            _LOG.info("retrying %s version %d: its folder changed since it failed to load", model.entry.name, version)
+        with self._lock:
             lock = model.load_locks.setdefault(version, threading.Lock())
         with lock:
             with self._lock:
                 if version in model.loaded:
                     return model.loaded[version]
-            path = os.path.join(model.entry.base_path, str(version))
+            fingerprint = folder_fingerprint(path)  # before reading: a change during the load is seen later
             try:
                 servable = Servable(model.entry.name, version, path, self.batcher)
             except Exception as err:
-                _LOG.error("loading %s version %d from %s failed: %s", model.entry.name, version, path, err)
+                _LOG.error("loading %s version %d from %s failed: %s", model.entry.name, version, path,
+                           str(err).splitlines()[0] if str(err) else type(err).__name__)
                 with self._lock:
-                    model.failed[version] = f"{type(err).__name__}: {err}"
+                    model.failed[version] = (f"{type(err).__name__}: {err}", fingerprint)
                 return None
             with self._lock:
                 model.loaded[version] = servable
+                model.failed.pop(version, None)
             _LOG.info("loaded %s version %d from %s", model.entry.name, version, path)
             return servable
 
@@ -539,7 +563,7 @@ class Server:
         with self._lock:
             loaded, failed = sorted(model.loaded), dict(model.failed)
         rows = [(v, _State.AVAILABLE, "") for v in loaded]
-        rows += [(v, _State.END, message) for v, message in sorted(failed.items())]
+        rows += [(v, _State.END, message) for v, (message, _) in sorted(failed.items())]
         if version is None:
             if not rows:
                 raise RequestError(

@@ -1,6 +1,6 @@
 """A killed export never leaves a version folder a server would load.
 
-`export_model` writes `<base>/<name>/.incomplete-<v>-<uuid>/` and renames it
+`export_model` writes `<base>/<name>/.incomplete-pid<pid>-<uuid>/` and renames it
 to `<base>/<name>/<v>/` only when complete. These tests SIGKILL exporting
 processes at random moments and right before the rename, then check that
 every integer folder present is a complete, loadable SavedModel, and that the
@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -211,12 +212,21 @@ def test_export_versions_and_refusals(tiny, tmp_path):
     explicit = export_model(tiny, base, "tiny", version=7)
     assert explicit == str(model_dir / "7")
     assert existing_versions(model_dir) == [1, 7]
-    # A stale temporary from a crashed export is removed by the next export.
-    stale = model_dir / ".incomplete-8-deadbeef"
-    (stale / "variables").mkdir(parents=True)
-    (stale / "saved_model.pb").write_bytes(b"half")
+    # A stale temporary from a crashed export (its process is gone, or it is
+    # unowned and an hour old) is removed by the next export; one of a live
+    # export beside it is not.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = model_dir / f".incomplete-pid{int(dead.stdout)}-deadbeef"
+    unowned = model_dir / ".incomplete-8-deadbeef"
+    live = model_dir / f".incomplete-pid{os.getppid()}-cafe"
+    for folder in (stale, unowned, live):
+        (folder / "variables").mkdir(parents=True)
+        (folder / "saved_model.pb").write_bytes(b"half")
+    os.utime(unowned, (time.time() - 7200, time.time() - 7200))
     assert export_model(tiny, base, "tiny") == str(model_dir / "8")
-    assert not stale.exists()
+    assert not stale.exists() and not unowned.exists()
+    assert live.exists()
+    shutil.rmtree(live)
     assert _entries(model_dir) == ["1", "7", "8"]
 
     # Exporting over an existing version is refused, naming it, and touches nothing.
@@ -242,3 +252,18 @@ def test_bad_model_name_is_refused(tiny, tmp_path, name):
     assert repr(name) in str(info.value)
     assert not base.exists() or list(base.iterdir()) == []
     assert not (tmp_path / "escape").exists()
+
+
+def test_concurrent_exports_take_different_versions(tiny, tmp_path):
+    """Two exports of one model at once: each its own version, no traceback,
+    neither removing the other's temporary folder."""
+    import concurrent.futures
+
+    base = tmp_path / "models"
+    export_model(tiny, base, "tiny")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        paths = list(pool.map(lambda _: export_model(tiny, base, "tiny"), range(3)))
+    assert sorted(paths) == [str(base / "tiny" / str(v)) for v in (2, 3, 4)]
+    assert _entries(base / "tiny") == ["1", "2", "3", "4"]
+    for path in paths:
+        _assert_complete_and_loadable(path)

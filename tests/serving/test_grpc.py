@@ -333,6 +333,20 @@ def test_new_version_is_picked_up(server, exports):
         np.testing.assert_allclose(
             client.log_prob(x)["log_prob"], exports.v1.log_prob(x).numpy(), atol=1e-5, rtol=0
         )
+        # Copied in place (`cp -r`) and polled half-way, it fails; once its
+        # files are complete it is retried and served (it stayed failed before).
+        source = os.path.join(exports.base, "tiny", "2")
+        shutil.copy(os.path.join(source, "saved_model.pb"), os.path.join(exports.polled, "3"))
+        time.sleep(4 * POLL_SECONDS)
+        assert client.status().get(3) == "END"
+        for entry in os.listdir(source):
+            if entry != "saved_model.pb":
+                copy = shutil.copytree if os.path.isdir(os.path.join(source, entry)) else shutil.copy
+                copy(os.path.join(source, entry), os.path.join(exports.polled, "3", entry))
+        assert wait_for(lambda: _available(client, 3)), "version 3 was not retried once complete"
+        np.testing.assert_allclose(
+            client.log_prob(x)["log_prob"], exports.v2.log_prob(x).numpy(), atol=1e-5, rtol=0
+        )
 
 
 def _available(client, version):
