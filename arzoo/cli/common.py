@@ -60,6 +60,17 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    """An argparse `type` accepting finite numbers >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
 def byte_size(text):
     """An argparse `type` accepting sizes such as 8G, 512M or 1000000 (bytes)."""
     from arzoo.events.draws import parse_byte_size

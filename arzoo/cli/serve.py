@@ -5,7 +5,7 @@ SIGTERM. Flags are tensorflow_model_server's (dashes accepted too)."""
 import os
 import sys
 
-from arzoo.cli.common import int_in, positive_float
+from arzoo.cli.common import int_in, non_negative_float, positive_float
 
 # Where `arzoo export` (default --base exports) lists what it wrote.
 DEFAULT_MODEL_CONFIG = os.path.join("exports", "models.config")
@@ -44,6 +44,13 @@ def add_parser(sub, parents):
     p.add_argument("--file_system_poll_wait_seconds", "--file-system-poll-wait-seconds",
                    dest="file_system_poll_wait_seconds", type=positive_float, default=2.0,
                    help="seconds between scans for new versions (default 2)")
+    p.add_argument("--model_config_file_poll_wait_seconds", "--model-config-file-poll-wait-seconds",
+                   dest="model_config_file_poll_wait_seconds", type=non_negative_float, default=2.0,
+                   help="seconds between reads of --model_config_file, so models added to it are served and "
+                   "models removed stop (default 2; 0: read it once, TF Serving's default)")
+    p.add_argument("--rest_api_timeout_in_ms", "--rest-api-timeout-in-ms", dest="rest_api_timeout_in_ms",
+                   type=int_in(1), default=30_000,
+                   help="how long the REST API waits for a request's bytes before answering 408 (default 30000)")
     p.add_argument("--max-workers", type=int_in(1), default=16, help="request threads (default 16)")
     p.set_defaults(func=run)
 
@@ -87,6 +94,8 @@ def run(args):
         batching=batching,
         poll_wait_seconds=args.file_system_poll_wait_seconds,
         max_workers=args.max_workers,
+        rest_api_timeout_ms=args.rest_api_timeout_in_ms,
+        model_config_file_poll_wait_seconds=args.model_config_file_poll_wait_seconds,
     )
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}

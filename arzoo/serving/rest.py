@@ -20,14 +20,18 @@ for integer inputs). Errors are `{"error": "..."}` with TF Serving's HTTP
 code for the gRPC status (INVALID_ARGUMENT and FAILED_PRECONDITION 400,
 NOT_FOUND 404, RESOURCE_EXHAUSTED 429, ...). A body over the server's
 `max_request_bytes` is 413 before it is read; one without Content-Length
-411. Built on the standard library's `ThreadingHTTPServer` (a thread per
+411; one whose body does not arrive within the server's
+`rest_api_timeout_ms` 408. On stop, requests in flight get the same grace
+period as gRPC's; a client that leaves early costs one log line. Built on the standard library's `ThreadingHTTPServer` (a thread per
 connection, HTTP/1.1 keep-alive); at most `max_workers` requests run at once.
 """
 
+import contextlib
 import http
 import json
 import logging
 import re
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,10 +86,20 @@ class _HttpError(RequestError):
         self.http_status = http_status
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _model_spec(match):
     spec = model_pb2.ModelSpec(name=urllib.parse.unquote(match["name"]))
     if match["version"] is not None:
-        spec.version.value = int(match["version"])
+        version = int(match["version"])
+        if version > _INT64_MAX:  # a version is an int64: no such version can exist
+            raise RequestError(
+                grpc.StatusCode.NOT_FOUND,
+                f"Servable not found for request: Specific({spec.name}, {match['version']}): versions are "
+                f"int64, at most {_INT64_MAX}.",
+            )
+        spec.version.value = version
     elif match["label"] is not None:
         spec.version_label = urllib.parse.unquote(match["label"])
     return spec
@@ -106,6 +120,9 @@ def parse_predict_body(body):
         request = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise invalid(f"JSON Parse error: {err}") from None
+    except RecursionError:
+        raise invalid("JSON Parse error: the body is nested too deeply (an input is at most a few "
+                      "dimensions of numbers).") from None
     if not isinstance(request, dict):
         raise invalid(f"The request body must be a JSON object with 'instances' or 'inputs', got {type(request).__name__}.")
     unknown = sorted(set(request) - set(_BODY_KEYS))
@@ -183,19 +200,42 @@ def predict_answer(form, outputs):
 # ----- the HTTP server -----------------------------------------------------
 
 
-class RestServer:
-    """The REST front end of `server` on host:port (0: a free port)."""
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
 
-    def __init__(self, server, host, port):
+    def handle_error(self, request, client_address):
+        """One log line for a client that went away; a traceback otherwise."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            _LOG.info("REST client %s: %s", client_address[0], type(error).__name__)
+        else:
+            _LOG.exception("REST connection from %s failed", client_address[0])
+
+
+class RestServer:
+    """The REST front end of `server` on host:port (0: a free port).
+
+    Args:
+      server: the `Server` whose models it answers for.
+      host, port: where to listen.
+      timeout_seconds: how long a connection may take to send a request's
+        bytes (TF Serving's --rest_api_timeout_in_ms): a body that never
+        arrives is answered 408 and the connection closed.
+    """
+
+    def __init__(self, server, host, port, timeout_seconds=30.0):
         self.server = server
         self._running = threading.BoundedSemaphore(server.max_workers)
-        handler = type("Handler", (_Handler,), {"rest": self})
+        self._in_flight = 0
+        self._idle = threading.Condition()
+        self.stopping = False
+        handler = type("Handler", (_Handler,), {"rest": self, "timeout": timeout_seconds})
         try:
-            self._http = ThreadingHTTPServer((host, port), handler)
+            self._http = _HttpServer((host, port), handler)
         except OSError as err:
             raise OSError(f"Could not listen on {host}:{port} for the REST API: {err}") from None
-        self._http.daemon_threads = True
         self.port = self._http.server_address[1]
+        self.timeout_seconds = timeout_seconds
         self._thread = None
 
     def start(self):
@@ -203,11 +243,29 @@ class RestServer:
         self._thread.start()
         return self
 
-    def stop(self):
-        self._http.shutdown()
+    def stop(self, grace=2.0):
+        """Take no new requests; those in flight get `grace` seconds to be answered."""
+        self.stopping = True
+        self._http.shutdown()  # no new connections
+        with self._idle:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=grace)
+            left = self._in_flight
+        if left:
+            _LOG.warning("REST: %d request(s) still running after the %.1f s grace period", left, grace)
         self._http.server_close()
         if self._thread is not None:
             self._thread.join(timeout=30.0)
+
+    @contextlib.contextmanager
+    def in_flight(self):
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
 
     def answer(self, method, path, read_body):
         """(HTTP status, JSON-able answer) of one request."""
@@ -296,19 +354,40 @@ class _Handler(BaseHTTPRequestHandler):
                 f"The request body is {length} bytes, over the server's limit of {limit} bytes "
                 "(--max_request_bytes): send fewer rows per request.",
             )
-        return self.rfile.read(length)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = None
+        if body is None or len(body) < length:
+            self.close_connection = True
+            raise _HttpError(
+                http.HTTPStatus.REQUEST_TIMEOUT, grpc.StatusCode.DEADLINE_EXCEEDED,
+                f"The request body ({length} bytes by its Content-Length) did not arrive within "
+                f"{self.rest.timeout_seconds:g} s (--rest_api_timeout_in_ms).",
+            )
+        return body
 
     def _dispatch(self, method):
         path = urllib.parse.urlsplit(self.path).path
-        status, answer = self.rest.answer(method, path, self._read_body)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
+        with self.rest.in_flight():
+            if self.rest.stopping:
+                self.close_connection = True
+                status, answer = 503, {"error": "The server is stopping."}
+            else:
+                status, answer = self.rest.answer(method, path, self._read_body)
+            data = json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                if self.close_connection:
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(data)
+            except (ConnectionError, TimeoutError) as err:  # the client left before its answer
+                self.close_connection = True
+                _LOG.info("REST client %s left before its answer to %s %s was sent (%s)",
+                          self.client_address[0], method, path, type(err).__name__)
 
     def log_message(self, format, *args):  # noqa: A002  (BaseHTTPRequestHandler's name)
         _LOG.debug("REST %s: " + format, self.address_string(), *args)

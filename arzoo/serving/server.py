@@ -56,6 +56,7 @@ import dataclasses
 import logging
 import os
 import threading
+import time
 from concurrent import futures
 
 import grpc
@@ -86,6 +87,9 @@ DEFAULT_MAX_WORKERS = 16
 # The largest request either front end reads (a 64-row batch of 256x256x3
 # int32 images is 50 MiB); a larger one is refused before it is decoded.
 DEFAULT_MAX_REQUEST_BYTES = 64 * 2**20
+# How long the REST API waits for a request's bytes (TF Serving's
+# --rest_api_timeout_in_ms default).
+DEFAULT_REST_API_TIMEOUT_MS = 30_000
 
 _LOG = logging.getLogger("arzoo.serving")
 _State = get_model_status_pb2.ModelVersionStatus.State
@@ -219,6 +223,14 @@ def folder_fingerprint(path):
     return tuple(sorted(rows))
 
 
+def _file_stamp(path):
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def integer_versions(base_path):
     """Integer version folders under `base_path`, sorted (others ignored)."""
     try:
@@ -336,6 +348,9 @@ class Server:
         max_workers=DEFAULT_MAX_WORKERS,
         max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
         batching=None,
+        rest_api_timeout_ms=DEFAULT_REST_API_TIMEOUT_MS,
+        model_config_file=None,
+        model_config_file_poll_wait_seconds=0.0,
     ):
         if not models:
             raise ValueError("Server needs at least one model.")
@@ -356,6 +371,20 @@ class Server:
         self.max_workers = int(max_workers)
         self.max_request_bytes = int(max_request_bytes)
         self.batcher = None if batching is None else Batcher(batching)
+        if isinstance(rest_api_timeout_ms, bool) or not isinstance(rest_api_timeout_ms, int) or rest_api_timeout_ms < 1:
+            raise ValueError(f"rest_api_timeout_ms must be an integer >= 1, got {rest_api_timeout_ms!r}.")
+        self.rest_api_timeout_ms = rest_api_timeout_ms
+        if model_config_file_poll_wait_seconds < 0:
+            raise ValueError(
+                f"model_config_file_poll_wait_seconds must be >= 0 (0: never), got {model_config_file_poll_wait_seconds}."
+            )
+        self.model_config_file = model_config_file
+        self.model_config_file_poll_wait_seconds = float(model_config_file_poll_wait_seconds if model_config_file else 0)
+        self._config_stamp = _file_stamp(model_config_file) if model_config_file else None
+        self._config_names = (
+            {e.name for e in entries_from_flags(model_config_file)} if model_config_file else set()
+        )
+        self._config_checked = 0.0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._poller = None
@@ -364,8 +393,11 @@ class Server:
 
     @classmethod
     def from_flags(cls, model_config_file=None, model_name=None, model_base_path=None, **kwargs):
-        """A server configured like `tensorflow_model_server`'s flags."""
-        return cls(entries_from_flags(model_config_file, model_name, model_base_path), **kwargs)
+        """A server configured like `tensorflow_model_server`'s flags (with
+        `model_config_file_poll_wait_seconds` > 0 the config file is read
+        again when it changes)."""
+        entries = entries_from_flags(model_config_file, model_name, model_base_path)
+        return cls(entries, model_config_file=model_config_file, **kwargs)
 
     @property
     def address(self):
@@ -398,7 +430,7 @@ class Server:
             if self.rest_api_port is not None:
                 from arzoo.serving.rest import RestServer
 
-                self._rest = RestServer(self, self.host, self.rest_api_port).start()
+                self._rest = RestServer(self, self.host, self.rest_api_port, self.rest_api_timeout_ms / 1000.0).start()
                 self.rest_api_port = self._rest.port
         except BaseException:
             self.stop(grace=0.0)
@@ -434,11 +466,14 @@ class Server:
     def stop(self, grace=2.0):
         """Stop polling and serving; requests in flight get `grace` seconds."""
         self._stopping.set()
+        # Both front ends stop taking requests, then the ones in flight get
+        # `grace` seconds to finish (gRPC's own stop does both).
+        stopped = self._grpc.stop(grace) if self._grpc is not None else None
         if self._rest is not None:
-            self._rest.stop()
+            self._rest.stop(grace)
             self._rest = None
-        if self._grpc is not None:
-            self._grpc.stop(grace).wait(timeout=grace + 5.0)
+        if stopped is not None:
+            stopped.wait(timeout=grace + 5.0)
             self._grpc = None
         if self.batcher is not None:
             self.batcher.stop()
@@ -455,15 +490,60 @@ class Server:
     def _poll_loop(self):
         while not self._stopping.wait(self.poll_wait_seconds):
             try:
+                self._maybe_reload_config()
                 self.poll()
             except Exception:  # a bad poll must not end polling
                 _LOG.exception("polling the model base paths failed")
+
+    # ----- the model config file ---------------------------------------------
+
+    def _maybe_reload_config(self):
+        wait = self.model_config_file_poll_wait_seconds
+        if not wait or time.monotonic() - self._config_checked < wait:
+            return
+        self._config_checked = time.monotonic()
+        self.reload_config()
+
+    def reload_config(self):
+        """Read the model config file again if it changed: serve the models
+        it adds, stop serving those it drops, take new base paths, policies
+        and labels. A file that cannot be read is logged and the models
+        served as before (as TF Serving does). Returns whether it changed."""
+        stamp = _file_stamp(self.model_config_file)
+        if stamp == self._config_stamp:
+            return False
+        self._config_stamp = stamp
+        try:
+            entries = entries_from_flags(self.model_config_file)
+        except Exception as err:
+            _LOG.error("the model config %s could not be read (%s); serving the models as before",
+                       self.model_config_file, str(err).splitlines()[0] if str(err) else type(err).__name__)
+            return False
+        clashes = sorted(e.name for e in entries if e.name in self._models and e.name not in self._config_names)
+        if clashes:
+            _LOG.error("the model config %s names %s, already served from --model_base_path; serving the "
+                       "models as before", self.model_config_file, clashes)
+            return False
+        names = {e.name for e in entries}
+        with self._lock:
+            for name in sorted(self._config_names - names):
+                del self._models[name]
+                _LOG.info("no longer serving %s (gone from %s)", name, self.model_config_file)
+            for entry in entries:
+                model = self._models.get(entry.name)
+                if model is None or model.entry.base_path != entry.base_path:
+                    self._models[entry.name] = _Model(entry)
+                    _LOG.info("serving %s from %s", entry.name, entry.base_path)
+                else:
+                    model.entry = entry
+            self._config_names = names
+        return True
 
     # ----- versions ----------------------------------------------------------
 
     def poll(self):
         """Scan every base path once: load new versions, unload gone ones."""
-        for model in self._models.values():
+        for model in list(self._models.values()):
             present = integer_versions(model.entry.base_path)
             if not present and model.present is None:
                 _LOG.warning("no versions of %s yet under %s", model.entry.name, model.entry.base_path)
