@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import sys
 
 import keras
 import yaml
@@ -49,7 +50,10 @@ def open_run(path, overrides=()):
                 f"{path} has no {MODEL_FILENAME}: is it a finished `arzoo train` output folder?"
             )
         config = load_config(config_path, overrides) if os.path.exists(config_path) else None
-        return Run(load_model(model_path), config, path)
+        model = load_model(model_path)
+        if config is not None:
+            model = reconcile_with_config(model, config["model"], config_path, model_path)
+        return Run(model, config, path)
     if path.endswith(".keras"):
         return Run(load_model(path), None, path)
     if path.endswith((".yaml", ".yml")):
@@ -58,6 +62,57 @@ def open_run(path, overrides=()):
     raise ValueError(
         f"Cannot open {path!r}: give a run folder, a .keras file or a config .yaml."
     )
+
+
+def _plain(value):
+    """Lists and tuples alike, for comparing a YAML value with get_config's."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def reconcile_with_config(model, section, config_path, model_path):
+    """The trained `model` as the run's config.yaml `section` describes it.
+
+    An edit of config.yaml (or a `--set model.KEY=...`) was silently ignored
+    before: the model came from model.keras alone. Now a key the family lists
+    in `settable_after_training` (PixelVAE's iw_samples) is applied, the
+    trained weights kept; any other disagreement is a ValueError naming each
+    key and both values (the weights were trained with model.keras's)."""
+    saved = model.get_config()
+    family = section.get("family")
+    if family is not None and family != getattr(type(model), "family", family):
+        raise ValueError(
+            f"{config_path} says model.family={family!r} but {model_path} holds a {type(model).family!r} "
+            "model: the two files are not of one run."
+        )
+    section = {k: v for k, v in section.items() if k != "family"}
+    if all(k in saved and _plain(v) == _plain(saved[k]) for k, v in section.items()):
+        return model  # the usual case, without building anything
+    # Shorthand keys (WaveNet's num_stacks for its dilations) are compared
+    # through the model the section describes.
+    described = type(model).from_config(section).get_config()
+    differ = {k: described[k] for k in described
+              if k not in ("name", "trainable", "dtype") and _plain(described[k]) != _plain(saved.get(k))}
+    if not differ:
+        return model
+    fixed = sorted(k for k in differ if k not in type(model).settable_after_training)
+    if fixed:
+        listed = "; ".join(f"model.{k} is {differ[k]!r} there but {saved.get(k)!r} in model.keras" for k in fixed)
+        settable = ", ".join(type(model).settable_after_training) or "none"
+        raise ValueError(
+            f"{config_path} disagrees with the trained {model_path}: {listed}. The weights were trained with "
+            f"model.keras's values: restore them in config.yaml, or train a new run with the new ones "
+            f"(keys a trained {type(model).family} takes new values of: {settable})."
+        )
+    rebuilt = type(model).from_config({**saved, **differ})
+    rebuilt.set_weights(model.get_weights())
+    print("arzoo: from " + config_path + ": " + ", ".join(f"model.{k}={v!r}" for k, v in sorted(differ.items()))
+          + " (model.keras has " + ", ".join(f"{saved.get(k)!r}" for k in sorted(differ)) + ").",
+          file=sys.stderr, flush=True)
+    return rebuilt
 
 
 def load_model(path):

@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 from arzoo.cli import audit, client, data, demo, evaluate, export, sample, serve, train
-from arzoo.cli.common import user_errors
+from arzoo.cli.common import disk_full_message, user_errors
 
 COMMANDS = (train, evaluate, sample, audit, export, demo, data, serve, client)
 
@@ -72,9 +72,10 @@ def main(argv=None):
     try:
         code = args.func(args)
     except Exception as err:  # user-facing errors become one line and exit code 2
-        if not isinstance(err, user_errors()):
+        full = disk_full_message(err, args)
+        if full is None and not isinstance(err, user_errors()):
             raise
-        print(f"arzoo {args.command}: error: {err}", file=sys.stderr)
+        print(f"arzoo {args.command}: error: {full or err}", file=sys.stderr)
         return 2
     return code or 0
 

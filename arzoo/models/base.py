@@ -117,6 +117,10 @@ class AutoregressiveModel(keras.Model):
 
     modality = None
     likelihood_is_exact = True
+    # Constructor arguments a trained model may take new values of without
+    # new weights (a run's edited config.yaml applies them; any other edit is
+    # refused): PixelVAE's iw_samples, say.
+    settable_after_training = ()
     latent_dim = None
     likelihoods = ()
     jit_sampling = True

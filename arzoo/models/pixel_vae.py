@@ -104,6 +104,7 @@ class PixelVAE(AutoregressiveImageModel):
 
     likelihood_is_exact = False
     external_conditions = False
+    settable_after_training = ("iw_samples",)
 
     def __init__(
         self,
