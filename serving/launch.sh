@@ -4,7 +4,8 @@
 # TensorFlow Serving: the tensorflow_model_server binary if installed, else
 # its Docker image; batching when exports/batching.config exists (written by
 # `arzoo export --batching-config-file exports/batching.config`).
-# (For development without either: `arzoo serve --model_config_file exports/models.config`.)
+# Without either (or with a docker program whose daemon does not answer) it
+# runs `arzoo serve`, the embedded implementation, with the same flags.
 set -euo pipefail
 config="$(realpath -m "${MODEL_CONFIG_FILE:-exports/models.config}")"
 batching="$(realpath -m "${BATCHING_CONFIG_FILE:-$(dirname "$config")/batching.config}")"
@@ -15,13 +16,23 @@ args=(--model_config_file="$config" --file_system_poll_wait_seconds=5)
 [ -f "$batching" ] && args+=(--enable_batching --batching_parameters_file="$batching")
 if command -v tensorflow_model_server >/dev/null 2>&1; then
   exec tensorflow_model_server --port="$grpc_port" --rest_api_port="$rest_port" "${args[@]}"
-elif command -v docker >/dev/null 2>&1; then
+elif command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   # models.config holds absolute base paths: mount each at the same path.
   mounts=()
   while read -r base; do mounts+=(-v "$base:$base:ro"); done < <(sed -n 's/.*base_path: "\(.*\)".*/\1/p' "$config")
   exec docker run --rm -p "$grpc_port:8500" -p "$rest_port:8501" "${mounts[@]}" \
     -v "$(dirname "$config"):$(dirname "$config"):ro" tensorflow/serving "${args[@]}"
-else
-  echo "Neither tensorflow_model_server nor docker found; for development use: arzoo serve --model_config_file $config" >&2
+fi
+# Neither TF Serving binary nor a Docker daemon that answers: arzoo's embedded
+# implementation of the same APIs, over the same files and flags.
+arzoo="$(command -v arzoo || true)"
+[ -n "$arzoo" ] || { [ -x .venv/bin/arzoo ] && arzoo=.venv/bin/arzoo; }
+if [ -z "$arzoo" ]; then
+  echo "Neither tensorflow_model_server, a running Docker daemon nor arzoo found: install one (make run installs arzoo into .venv)." >&2
   exit 2
 fi
+reason="no tensorflow_model_server"
+command -v docker >/dev/null 2>&1 && reason="$reason, and docker is installed but its daemon does not answer"
+command -v docker >/dev/null 2>&1 || reason="$reason, no docker"
+echo "launch.sh: $reason; serving with arzoo serve (the embedded TF Serving API) instead." >&2
+exec "$arzoo" serve --port="$grpc_port" --rest_api_port="$rest_port" "${args[@]}"

@@ -174,6 +174,16 @@ def test_client_sample_of_text_prints_the_served_text(served, tmp_path, capsys):
     texts = last_json(capsys.readouterr().out)["texts"]
     assert [len(t) for t in texts] == [9, 9] and all(t.startswith("ab a") for t in texts)
 
+    # A second draw into the same file is refused (it replaced the first
+    # silently, and `arzoo sample` shares the default), unless --overwrite.
+    before = out.read_text(encoding="utf-8")
+    assert client_sample(server, "chars", "--n", "1", "--length", "3", "--label", "0", "--out", str(out)) == 2
+    assert f"{out} exists: give --out another name, or --overwrite" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == before
+    assert client_sample(server, "chars", "--n", "1", "--length", "3", "--label", "0", "--out", str(out),
+                         "--overwrite") == 0
+    assert len(out.read_text(encoding="utf-8")) == 3
+
 
 def test_client_sample_of_vectors_writes_npy(served, tmp_path, capsys):
     server, models = served

@@ -19,6 +19,18 @@ from arzoo.cli.common import disk_full_message, user_errors
 COMMANDS = (train, evaluate, sample, audit, export, demo, data, serve, client)
 
 
+def _version():
+    """The installed distribution's version (what pip installed), else the package's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("arzoo")
+    except metadata.PackageNotFoundError:
+        from arzoo import __version__
+
+        return __version__
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="arzoo",
@@ -26,6 +38,7 @@ def build_parser():
     )
     parser.add_argument("--verbose", action="store_true",
                         help="show TensorFlow's start-up and INFO/WARNING log lines")
+    parser.add_argument("--version", action="version", version=f"arzoo {_version()}")
     verbose = argparse.ArgumentParser(add_help=False)  # `--verbose` after the command works too
     verbose.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                          help="show TensorFlow's start-up and INFO/WARNING log lines")

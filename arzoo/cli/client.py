@@ -40,6 +40,9 @@ def add_parser(sub, parents):
                    help="rows per request, at most the export's max batch size (default 64)")
     c.add_argument("--out", default="samples.png",
                    help="PNG path (audio: a folder, default ./samples; text: <out>.txt; vectors: <out>.npy)")
+    c.add_argument("--overwrite", action="store_true",
+                   help="text models: replace an existing <out>.txt (refused otherwise: another command's "
+                   "texts would be lost)")
     c.set_defaults(client_action=_sample)
 
     c = csub.add_parser("log-prob", parents=[common],

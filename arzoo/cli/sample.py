@@ -22,6 +22,9 @@ def add_parser(sub, parents):
                    "machine's); the need is estimated before anything is allocated")
     p.add_argument("--out", default="samples.png",
                    help="PNG path (audio models: a folder, default ./samples)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="text models: replace an existing <out>.txt (refused otherwise: another command's "
+                   "texts would be lost)")
     p.add_argument("--seconds", type=positive_float, help="audio models: length of each sample "
                    "(default: the model's sample_length, or the --features-from file)")
     p.add_argument("--speaker", type=int_in(0), help="audio models: speaker id (default: cycle through them)")

@@ -157,9 +157,7 @@ def prepare_audio(source):
     if sources.is_prepared(builder):
         return
     if source.offline:
-        builder.download_and_prepare(
-            download_config=tfds.download.DownloadConfig(try_download_gcs=False)
-        )
+        sources.prepare_offline(builder)
     else:
         sources.download_catalogue(builder, source.name, _AUDIO_ALTERNATIVES)
 

@@ -18,9 +18,12 @@ does not. The check is skipped when a proxy is configured (HTTP(S)_PROXY).
 """
 
 import concurrent.futures
+import contextlib
 import dataclasses
+import io
 import os
 import socket
+import sys
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -167,11 +170,25 @@ def prepare(source):
     if is_prepared(builder):
         return
     if source.offline:
-        builder.download_and_prepare(
-            download_config=tfds.download.DownloadConfig(try_download_gcs=False)
-        )
+        prepare_offline(builder)
         return
     download_catalogue(builder, source.name, _IMAGE_ALTERNATIVES)
+
+
+def prepare_offline(builder):
+    """Prepare an offline builder (nothing to download) once, saying so in
+    one line on stderr. TFDS's own banner (printed on stdout, where the
+    commands write their JSON) and its nested progress bars are held back."""
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    print(f"arzoo: preparing the {builder.name} dataset in {builder.data_dir} (once)", file=sys.stderr, flush=True)
+    shown = getattr(tqdm_utils, "_active", True)
+    tfds.display_progress_bar(False)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    finally:
+        tfds.display_progress_bar(shown)
 
 
 def download_catalogue(builder, name, alternatives):

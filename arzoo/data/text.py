@@ -41,7 +41,7 @@ def load_text_dataset(name, split, *, data_dir=None, text_folder=None):
     builder, offline = text_builder(name, data_dir=data_dir, text_folder=text_folder)
     if not sources.is_prepared(builder):
         if offline:
-            builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+            sources.prepare_offline(builder)
         else:
             sources.download_catalogue(builder, name, _TEXT_ALTERNATIVES)
     features = builder.info.features

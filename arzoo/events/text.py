@@ -12,6 +12,16 @@ import numpy as np
 from arzoo.events.base import EventSpace
 
 SEPARATOR = "\n" + "-" * 40 + "\n"
+def texts_path(args):
+    """`<out>.txt`, refused if it exists and `--overwrite` is not given: the
+    default is shared by `arzoo sample` and `arzoo client sample`, and one
+    would silently replace the other's texts."""
+    path = os.path.splitext(args.out)[0] + ".txt"
+    if os.path.exists(path) and not getattr(args, "overwrite", False):
+        raise ValueError(f"{path} exists: give --out another name, or --overwrite to replace it.")
+    return path
+
+
 # The most texts `arzoo sample` prints and puts in its summary (all go to the .txt).
 TEXTS_SHOWN = 64
 DEFAULT_MAX_LENGTH = 10_000  # characters a request may ask for or send (an export's default)
@@ -99,7 +109,7 @@ class TextSpace(EventSpace):
         prompt = getattr(args, "prompt", None) or ""
         prompt_ids = model.encode_text([prompt])[0] if prompt else None
         steps = len(prompt) + length
-        path = os.path.splitext(args.out)[0] + ".txt"
+        path = texts_path(args)
         plan = DrawPlan.for_model(model, count, args.batch_size, steps, 1, 4 * steps, 0,
                                   f"--n {count} texts of {steps} characters", first_condition)
         plan.check(args.max_memory, os.path.dirname(os.path.abspath(path)))
@@ -161,6 +171,7 @@ class TextSpace(EventSpace):
 
         cls.refuse_options({"--seconds": args.seconds, "--speaker": args.speaker,
                             "--num-levels": args.num_levels}, "text models (they take --length, --prompt)")
+        path = texts_path(args)
         vocabulary = "".join(chr(code) for code in info["vocabulary"])
         length = DEFAULT_CLIENT_LENGTH if args.length is None else args.length
         if isinstance(length, bool) or length < 1:
@@ -178,7 +189,6 @@ class TextSpace(EventSpace):
             drawn, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(
                 seeds, args.temperature, labels(rows), length=length))
         texts = decode_ids(drawn, vocabulary)
-        path = os.path.splitext(args.out)[0] + ".txt"
         atomic_write_bytes(path, SEPARATOR.join(texts).encode("utf-8"))
         for text in texts:
             cls.say(SEPARATOR + text)

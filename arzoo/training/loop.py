@@ -351,7 +351,8 @@ def train(
     diagnosed = _diagnostics_batch(model, source_fn, min(data.batch_size, 256)) if chief else None
     diagnostics = {}
     writer = make_writer(output_dir, chief)
-    bar = ProgressBar(total_steps, initial=min(start_step, total_steps), enabled=progress and chief)
+    bar = ProgressBar(total_steps, initial=min(start_step, total_steps), enabled=progress and chief,
+                      metric=event_space(model).training_metric)
     window = _Window(current)
     window_start, last_window = current, None
     history, test_bpd = [], None

@@ -1,0 +1,47 @@
+"""Small command-line promises: `arzoo --version`, the training bar's unit
+per kind of event, and no TFDS banner on stdout (where commands print JSON)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from arzoo.training.progress import ProgressBar
+from tests.test_case import REPO
+
+
+def test_version():
+    done = subprocess.run([sys.executable, "-c", "import arzoo_command, sys; sys.exit(arzoo_command.main())",
+                           "--version"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("arzoo ") and done.stdout.split()[1][0].isdigit(), done.stdout
+
+
+@pytest.mark.parametrize("family, label", [
+    ("gated_pixelcnn", "bits/dim"), ("wavenet", "bits/sample"), ("char_rnn", "bits/character"), ("rnade", "bits/dim"),
+])
+def test_training_bar_names_the_unit_of_the_events(family, label, capsys):
+    from arzoo.events import event_space
+    from tests import test_case
+
+    bar = ProgressBar(10, metric=event_space(test_case.build_tiny(family)).training_metric)
+    bar.update(3, 1.25)
+    bar.close()
+    err = capsys.readouterr().err
+    assert f"{label}=1.2500" in err, err
+    if label != "bits/dim":
+        assert "bits/dim" not in err
+
+
+def test_preparing_a_dataset_prints_one_line_and_keeps_stdout_json(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "arzoo.cli", "eval", "zoo_configs/digits/gated_pixelcnn.yaml", "--max-examples", "8",
+         "--no-baselines"], capture_output=True, text=True, cwd=REPO,
+        timeout=300, env={**__import__("os").environ, "ARZOO_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    json.loads(done.stdout[done.stdout.index("{"):])  # after the headline, nothing but the command's JSON
+    assert "Downloading and preparing" not in done.stdout + done.stderr
+    assert "Generating splits" not in done.stderr
+    assert "arzoo: preparing the digits dataset" in done.stderr
