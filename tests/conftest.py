@@ -25,12 +25,14 @@ def repo_root():
 # implementation. (xdist 3.8 names the groups through Node._nodeid, which
 # pytest 9 no longer reads: setup.cfg keeps pytest below 9.)
 #
-# Workers take the units in collection order, so the longest unit by far,
+# Workers take the units in collection order, so the longest units,
 # test_compat (seven minutes of one worker: 17 exports through four
-# loaders), goes first: started last, it ran alone for the suite's last
-# minutes.
+# loaders) and the README lines, go first: started last, test_compat ran
+# alone for the suite's last minutes.
 CONTRACT_FILE = "tests/models/test_contract.py"
-LONGEST_FILE = "tests/serving/test_compat.py"
+# The longest units, longest first: test_compat, then the README lines (every
+# shell line of three READMEs, about eight minutes of one worker).
+LONGEST_FILES = ("tests/serving/test_compat.py", "tests/test_readme_commands.py")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -42,5 +44,9 @@ def pytest_collection_modifyitems(config, items):
         if path == CONTRACT_FILE and family is not None:
             group = f"{path}:{family}"
         item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FILE + "::"))  # stable
+    def rank(item):
+        path = item.nodeid.partition("::")[0]
+        return LONGEST_FILES.index(path) if path in LONGEST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)  # stable
     return (yield)

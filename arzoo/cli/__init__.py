@@ -56,7 +56,10 @@ def start_tensorflow(verbose=False):
     if verbose:
         import tensorflow  # noqa: F401
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3, not 2: TensorFlow logs some harmless lines at ERROR level ("oneDNN
+    # supports DT_INT32 only on platforms with AVX-512", at a server's first
+    # request); a real failure still reaches the user as an exception.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as held:
