@@ -45,3 +45,27 @@ def test_preparing_a_dataset_prints_one_line_and_keeps_stdout_json(tmp_path):
     assert "Downloading and preparing" not in done.stdout + done.stderr
     assert "Generating splits" not in done.stderr
     assert "arzoo: preparing the digits dataset" in done.stderr
+
+
+def test_launch_script_falls_back_to_arzoo_serve_without_a_docker_daemon(tmp_path):
+    """serving/launch.sh chose Docker whenever a docker program existed, even
+    with no daemon; now it runs `arzoo serve` with the same flags and says why."""
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    (bin_dir / "arzoo").write_text("#!/bin/sh\necho \"arzoo $*\"\n")
+    for stub in ("docker", "arzoo"):
+        (bin_dir / stub).chmod(0o755)
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "models.config").write_text("model_config_list {}\n")
+    env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+    done = subprocess.run(["bash", str(REPO / "serving" / "launch.sh")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "docker is installed but its daemon does not answer" in done.stderr
+    assert "serving with arzoo serve" in done.stderr
+    config = os.path.realpath(tmp_path / "exports" / "models.config")
+    assert done.stdout.split() == ["arzoo", "serve", "--port=8500", "--rest_api_port=8501",
+                                   f"--model_config_file={config}", "--file_system_poll_wait_seconds=5"]

@@ -58,9 +58,22 @@ def add_parser(sub, parents):
 def _serving_log():
     import logging
 
+    class CurrentStderr(logging.StreamHandler):
+        """Writes to sys.stderr as it is when a line is logged (not as it was
+        when the handler was made: a later redirection, or a test's capture,
+        would leave it writing to a closed stream)."""
+
+        @property
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value):
+            pass
+
     log = logging.getLogger("arzoo.serving")
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = CurrentStderr()
         handler.setFormatter(logging.Formatter("arzoo serve: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)

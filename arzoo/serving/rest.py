@@ -22,8 +22,9 @@ NOT_FOUND 404, RESOURCE_EXHAUSTED 429, ...). A body over the server's
 `max_request_bytes` is 413 before it is read; one without Content-Length
 411; one whose body does not arrive within the server's
 `rest_api_timeout_ms` 408. On stop, requests in flight get the same grace
-period as gRPC's; a client that leaves early costs one log line. Built on the standard library's `ThreadingHTTPServer` (a thread per
-connection, HTTP/1.1 keep-alive); at most `max_workers` requests run at once.
+period as gRPC's; a client that leaves early costs one log line. Built on
+the standard library's `ThreadingHTTPServer` (a thread per connection,
+HTTP/1.1 keep-alive); at most `max_workers` requests run at once.
 """
 
 import contextlib
@@ -207,7 +208,7 @@ class _HttpServer(ThreadingHTTPServer):
         """One log line for a client that went away; a traceback otherwise."""
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, TimeoutError)):
-            _LOG.info("REST client %s: %s", client_address[0], type(error).__name__)
+            _LOG.info("REST client %s left before its answer was sent (%s)", client_address[0], type(error).__name__)
         else:
             _LOG.exception("REST connection from %s failed", client_address[0])
 

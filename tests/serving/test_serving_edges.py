@@ -146,23 +146,42 @@ def test_json_nested_too_deep_is_400(server, depth):
     assert _post(server, "/v1/models/tiny:predict", {"inputs": {"x": np.zeros([1, 4, 4, 1], int).tolist()}})[0] == 200
 
 
-def test_a_client_that_leaves_early_is_one_log_line(exports, monkeypatch, caplog):
+class _Records(logging.Handler):
+    """Collects the records of a logger (whatever handlers and propagation
+    earlier tests, or `arzoo serve`, gave it)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_a_client_that_leaves_early_is_one_log_line(exports, monkeypatch):
+    log = logging.getLogger("arzoo.serving")
+    records = _Records()
+    log.addHandler(records)
+    level = log.level
+    log.setLevel(logging.INFO)  # setLevel, not the attribute: it clears the logger's cache
     server = _server(exports)
     monkeypatch.setattr(Servable, "run", _slow_run(1.0))
     parts = urllib.parse.urlsplit(server.rest_address)
     body = json.dumps({"inputs": {"x": exports.x.tolist()}}).encode()
     try:
-        with caplog.at_level(logging.INFO, logger="arzoo.serving"):
-            for _ in range(3):  # the first write after a reset may still succeed; the next fail
-                with socket.create_connection((parts.hostname, parts.port)) as raw:
-                    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    raw.sendall(b"POST /v1/models/tiny:predict HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                                + str(len(body)).encode() + b"\r\n\r\n" + body)
-                    time.sleep(0.2)
-            assert wait_for(lambda: any("left before its answer" in r.getMessage() for r in caplog.records), 10)
+        for _ in range(3):  # the first write after a reset may still succeed; the next fail
+            with socket.create_connection((parts.hostname, parts.port)) as raw:
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                raw.sendall(b"POST /v1/models/tiny:predict HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                            + str(len(body)).encode() + b"\r\n\r\n" + body)
+                time.sleep(0.2)
+        assert wait_for(lambda: any("left before its answer" in r.getMessage() for r in records.records), 10), [(r.name, r.getMessage()) for r in records.records]
     finally:
         server.stop()
-    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+        log.removeHandler(records)
+        log.setLevel(level)
+    tracebacks = [r.getMessage() for r in records.records if r.exc_info]
+    assert not tracebacks, tracebacks
 
 
 def test_models_added_to_the_config_file_are_served(exports, tmp_path):
