@@ -3,7 +3,10 @@
 A version folder is written under a temporary name (not an integer, so a
 server polling `<base>/<name>` ignores it) and renamed to its integer version
 only when complete, so a server never sees half a model. `model.keras` is
-written beside the SavedModel for `keras.models.load_model`.
+written beside the SavedModel for `keras.models.load_model`. Exports of one
+model may run at once: the version is chosen and the folder renamed under a
+lock on `<base>/<name>`, and each removes only the temporaries of exports
+that are no longer running.
 """
 
 import contextlib
