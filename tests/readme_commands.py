@@ -27,8 +27,6 @@ LEFT_OUT = {
     "tensorflow_model_server ": "needs the TF Serving binary, which is not installable here",
 }
 
-SERVER_PORTS = {"--port": 8500, "--rest_api_port": None}
-
 
 def blocks(text):
     """[(language, body)] of the document's fenced code blocks, in order."""

@@ -67,7 +67,7 @@ def test_pixel_vae_iw_samples_edit_is_applied_with_the_trained_weights(tmp_path,
                                model.importance_weighted_bound(x, model.iw_samples + 4).numpy(), rtol=1e-5)
 
 
-def test_eval_of_an_edited_run_is_one_error_line(tmp_path, capsys):
+def test_export_of_an_edited_run_is_one_error_line(tmp_path, capsys):
     folder, model = _run(tmp_path, "gated_pixelcnn")
     _edit(folder, num_layers=model.num_layers + 1)
     assert main(["export", str(folder), "--base", str(tmp_path / "exports")]) == 2

@@ -7,7 +7,7 @@ vectors."""
 import argparse
 import sys
 
-from arzoo.cli.common import seed_value, int_in, positive_float, print_json
+from arzoo.cli.common import int_in, positive_float, print_json, seed_value
 
 
 def add_parser(sub, parents):

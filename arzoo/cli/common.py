@@ -41,22 +41,15 @@ def disk_full_message(err, args):
         if not (isinstance(err, tf.errors.OpError) and "No space left on device" in str(err.message)):
             return None
         target = None
+    from arzoo.events.draws import existing_folder, human_bytes
+
     for name in ("output", "base", "out"):
         if target is None and getattr(args, name, None):
             target = getattr(args, name)
-    folder = os.path.abspath(os.fspath(target or "."))
-    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
+    folder = existing_folder(os.fspath(target or "."))
     free = shutil.disk_usage(folder).free
-    return (f"the disk is full writing under {folder} ({_human_bytes(free)} free there): free some space or "
+    return (f"the disk is full writing under {folder} ({human_bytes(free)} free there): free some space or "
             "write elsewhere. Nothing half-written was kept.")
-
-
-def _human_bytes(count):
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if count < 1024 or unit == "TiB":
-            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
 
 
 # ----- argument types: a bad value is one argparse error line naming it -----

@@ -1,7 +1,7 @@
 """`arzoo sample RUN`: draw samples and write them for people (the model's
 event space says how: PNG grid, WAV files and a spectrogram, text, .npy)."""
 
-from arzoo.cli.common import seed_value, byte_size, int_in, positive_float, print_json
+from arzoo.cli.common import byte_size, int_in, positive_float, print_json, seed_value
 
 
 def add_parser(sub, parents):

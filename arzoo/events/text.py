@@ -12,6 +12,14 @@ import numpy as np
 from arzoo.events.base import EventSpace
 
 SEPARATOR = "\n" + "-" * 40 + "\n"
+
+# The most texts `arzoo sample` prints and puts in its summary (all go to the .txt).
+TEXTS_SHOWN = 64
+DEFAULT_MAX_LENGTH = 10_000  # characters a request may ask for or send (an export's default)
+VOCABULARY_ASSET = "vocabulary.json"
+DEFAULT_CLIENT_LENGTH = 200  # characters `arzoo client sample` draws (an export does not say)
+
+
 def texts_path(args):
     """`<out>.txt`, refused if it exists and `--overwrite` is not given: the
     default is shared by `arzoo sample` and `arzoo client sample`, and one
@@ -20,13 +28,6 @@ def texts_path(args):
     if os.path.exists(path) and not getattr(args, "overwrite", False):
         raise ValueError(f"{path} exists: give --out another name, or --overwrite to replace it.")
     return path
-
-
-# The most texts `arzoo sample` prints and puts in its summary (all go to the .txt).
-TEXTS_SHOWN = 64
-DEFAULT_MAX_LENGTH = 10_000  # characters a request may ask for or send (an export's default)
-VOCABULARY_ASSET = "vocabulary.json"
-DEFAULT_CLIENT_LENGTH = 200  # characters `arzoo client sample` draws (an export does not say)
 
 
 class TextSpace(EventSpace):

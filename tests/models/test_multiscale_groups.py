@@ -55,7 +55,10 @@ def test_a_group_reads_only_coarser_scales_and_earlier_groups(shape, base):
         expected = {(r, c) for r in range(group.offset[0] * stride, shape[0], 2 * stride)
                     for c in range(group.offset[1] * stride, shape[1], 2 * stride)}
         assert {(r, c) for r, c, _ in drawn} == expected
-        assert GROUP_OFFSETS.index(group.offset) in range(3)
+    for scale in range(groups.num_scales):
+        offsets = [g.offset for g in groups.groups() if g.scale == scale]
+        assert list(dict.fromkeys(offsets)) == [o for o in GROUP_OFFSETS if o in offsets]
+        assert len(offsets) == len(set(offsets)) * shape[2]  # every channel of each group
 
 
 def test_steps_grow_with_the_log_of_the_side():
