@@ -229,12 +229,20 @@ def sample_length(model):
 
 
 def step_order(model):
-    """The sampling step of every entry of one event, `event_shape(model)`."""
+    """The sampling step of every entry of one event, `event_shape(model)`.
+
+    A step may write a group of entries: `to_steps` gives each step
+    `values_per_step` slots, and a step that draws fewer entries (a
+    multiscale model's base steps, its smaller groups) leaves the rest as
+    padding, read as 0 here and so told apart from entry i (numbered i + 1)."""
     size = int(np.prod(event_shape(model)))
-    index = np.arange(size).reshape((1,) + event_shape(model))
+    index = np.arange(1, size + 1).reshape((1,) + event_shape(model))
     steps = np.asarray(model.to_steps(tf.constant(index, model.values_dtype)))[0]  # [S, V]
+    slots = steps.reshape(-1).astype(np.int64)
+    step_of_slot = np.repeat(np.arange(steps.shape[0]), steps.shape[1])
+    assert np.array_equal(np.sort(slots[slots > 0]), np.arange(1, size + 1)), "to_steps must list every entry once"
     order = np.empty(size, np.int64)
-    order[steps.reshape(-1).astype(np.int64)] = np.repeat(np.arange(steps.shape[0]), steps.shape[1])
+    order[slots[slots > 0] - 1] = step_of_slot[slots > 0]
     return order.reshape(event_shape(model))
 
 
@@ -374,7 +382,7 @@ def check_step_contract(model, batch=3):
         np.testing.assert_allclose(params_t, model.params_at(full, tf.fill([batch], t)), rtol=1e-5, atol=1e-5,
                                    err_msg=f"step {t}")
         previous = steps[:, t]
-        total += model.head.step_log_prob(params_t, previous).numpy()
+        total += model.step_log_prob(params_t, previous, tf.fill([batch], t)).numpy()
     expected = model.log_prob(x, condition).numpy()
     np.testing.assert_allclose(total, expected, rtol=1e-5, atol=1e-4)
     conditionals = model.conditional_log_probs(x, condition).numpy()

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 
 def _random_weights(model, seed):
-    return tf.random.stateless_normal([model.head.params_per_step], seed=[seed, 1])
+    return tf.random.stateless_normal([model.params_per_step], seed=[seed, 1])
 
 
 def dependency_maps(model, x, condition=None, steps=None, seed=0):

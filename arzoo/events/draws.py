@@ -108,7 +108,7 @@ class DrawPlan:
         """A plan from the model's step layout: `steps` steps of
         `values_per_step` int32/float32 values per row, `output_bytes_per_row`
         of decoded output (written to disk too), `kept_rows` rows kept."""
-        uniforms = steps * model.head.num_uniforms * 4
+        uniforms = steps * model.uniforms_per_step * 4
         events = steps * values_per_step * 4
         row = state_bytes_per_row(model, condition_row) + _COPIES * (uniforms + events) + output_bytes_per_row
         batch = max(1, min(int(batch_size), int(count)))

@@ -29,6 +29,23 @@ def load_image_split(data, split, num_levels):
     )
 
 
+def step_subpixels(model):
+    """`[num_steps * values_per_step]` int: the sub-pixel (flat index into
+    `[H, W, C]`) each value of the steps writes, -1 for a step's padding,
+    for a model whose steps are not the raster layout (a multiscale model's
+    groups); None for the raster layout, where the steps stacked are the
+    image reshaped. An export's metadata carries it so that a client can
+    assemble streamed steps without arzoo's model code."""
+    size = int(np.prod(model.image_shape))
+    if model.num_steps * model.values_per_step == size:
+        return None
+    import tensorflow as tf
+
+    index = np.arange(1, size + 1, dtype=np.int32).reshape((1,) + tuple(model.image_shape))
+    with tf.init_scope():  # a constant of the export, computed eagerly while it is traced
+        return np.asarray(model.to_steps(index)).reshape(-1) - 1
+
+
 class ImageSpace(EventSpace):
     name = "image"
     sample_options = ("--label",)
@@ -360,9 +377,13 @@ class ImageSpace(EventSpace):
 
     def serving_metadata(self, module):
         model = self.model
-        return {
+        values = {
             "num_levels": model.num_levels,
             "image_shape": list(model.image_shape),
             "num_steps": model.num_steps,
             "max_batch_size": module.max_batch_size,
         }
+        layout = step_subpixels(model)
+        if layout is not None:
+            values["step_subpixels"] = layout.tolist()
+        return values

@@ -7,7 +7,7 @@ from arzoo.arguments import fraction_below_one, int_at_least
 from arzoo.layers.condition_projection import ConditionProjection
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
 
-STREAMS = ("down", "down_right", "pixel")
+STREAMS = ("down", "down_right", "pixel", "full")
 
 
 def concat_elu(x):
@@ -28,6 +28,9 @@ class GatedResNet(keras.layers.Layer):
     is what the block reads at its own position from elsewhere: the down
     stream for a down-right block, the partner of the way down for a block
     on the way up, the attention's output for PixelSNAIL's last 1x1 block.
+    Stream "full" is an ordinary 'same'-padded (kh, kw) convolution, for a
+    network whose input is masked instead (the multiscale PixelCNN's group
+    network): it reads every neighbour.
 
     Cached sampling computes one row or one pixel at a time from stored maps,
     so the block offers its two halves separately: `hidden` (conv1 over a
@@ -36,9 +39,9 @@ class GatedResNet(keras.layers.Layer):
 
     Args:
       num_filters: channels F of x and of the output; conv2 makes 2F.
-      stream: "down", "down_right" or "pixel".
-      kernel_size: (kh, kw) of the down stream's kernels, kw odd; the
-        down-right stream uses (2, kw // 2 + 1).
+      stream: "down", "down_right", "pixel" or "full".
+      kernel_size: (kh, kw) of the down and full streams' kernels, kw odd;
+        the down-right stream uses (2, kw // 2 + 1).
       dropout_p: dropout on the hidden features while training.
       shortcut: whether `call` takes a shortcut input.
       conditional: whether `call` takes an encoded condition.
@@ -70,6 +73,9 @@ class GatedResNet(keras.layers.Layer):
         f = self.num_filters
         if stream == "pixel":
             conv = lambda filters, name, **kw: keras.layers.Dense(filters, name=name, **kw)  # noqa: E731
+        elif stream == "full":
+            conv = lambda filters, name, **kw: keras.layers.Conv2D(  # noqa: E731
+                filters, self.kernel_size, padding="same", name=name, **kw)
         elif stream == "down":
             conv = lambda filters, name, **kw: DownShiftedConv2D(filters, self.kernel_size, name=name, **kw)  # noqa: E731
         else:

@@ -9,6 +9,7 @@ from arzoo.models.diagonal_bilstm import DiagonalBiLSTMPixelRNN
 from arzoo.models.fvsbn import FVSBN
 from arzoo.models.gated_pixelcnn import GatedPixelCNN
 from arzoo.models.made import MADE
+from arzoo.models.multiscale_pixelcnn import MultiscalePixelCNN
 from arzoo.models.nade import NADE
 from arzoo.models.ordered import OrderedDensityModel
 from arzoo.models.pixelcnn import PixelCNN
@@ -31,6 +32,7 @@ __all__ = [
     "FVSBN",
     "GatedPixelCNN",
     "MADE",
+    "MultiscalePixelCNN",
     "NADE",
     "OrderedDensityModel",
     "PixelCNN",

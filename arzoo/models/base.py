@@ -186,8 +186,33 @@ class AutoregressiveModel(keras.Model):
 
     @property
     def values_per_step(self):
-        """How many values one step draws (a whole pixel with a coupled head)."""
+        """How many values one step draws (a whole pixel with a coupled head;
+        a group of pixels, padded to the largest group, for a multiscale model)."""
         return self.head.values_per_step
+
+    @property
+    def params_per_step(self):
+        """How many parameters `step` returns per row (`[B, params_per_step]`)."""
+        return self.head.params_per_step
+
+    @property
+    def uniforms_per_step(self):
+        """How many uniforms one step's draw reads per row (`draw_step`)."""
+        return self.head.num_uniforms
+
+    def draw_step(self, params_t, uniforms_t, temperature):
+        """The values `[B, values_per_step]` of one step, drawn by inverse
+        CDF from `params_t` `[B, params_per_step]` and `uniforms_t`
+        `[B, uniforms_per_step]` at `temperature` `[B]`. Default: the head's
+        draw; a model whose step draws a group of positions draws each."""
+        return self.head.step_sample(params_t, uniforms_t, temperature)
+
+    def step_log_prob(self, params_t, values_t, position):
+        """log p `[B]` of the values `[B, values_per_step]` one step drew at
+        `position` `[B]` given its parameters (the padding of a step that
+        draws fewer positions than `values_per_step` counts nothing)."""
+        del position
+        return self.head.step_log_prob(params_t, values_t)
 
     def check_events(self, x, name="x", where=None):
         """`x` as a validated tensor of events `[B, ...]`, or a ValueError
@@ -436,7 +461,7 @@ class AutoregressiveModel(keras.Model):
             target.jit_sampling = self.jit_sampling
             return target._run_sampler(method, seeds, condition, temperature, known, known_mask)
         jit = method == "cached" and self.jit_sampling
-        uniforms = traced_step_uniforms(seeds, tf.constant(self.num_steps_of(known), tf.int32), self.head.num_uniforms)
+        uniforms = traced_step_uniforms(seeds, tf.constant(self.num_steps_of(known), tf.int32), self.uniforms_per_step)
         args = (uniforms, temperature, condition, known, known_mask)
         # One trace for every batch size (XLA still compiles per size): the
         # loop is traced with the batch dimension unknown.

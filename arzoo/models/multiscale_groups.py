@@ -12,7 +12,9 @@ scale's image is tiled with 2x2 blocks whose upper-left pixels are the
 scale above (already drawn); its three other groups follow, upper-right (0,
 1), lower-left (1, 0), lower-right (1, 1), each one channel at a time, and
 every pixel of one group and channel is drawn in the same step,
-independently given everything drawn before:
+independently given everything drawn before (with `whole_pixels`, for a
+head that couples the channels itself, a step draws whole pixels: the
+base pixel by pixel, each group in one step):
 
     log p(x) = log p_base(x[::2**K, ::2**K])
              + sum over k, group g, channel c of sum over the group's pixels
@@ -43,7 +45,7 @@ GROUP_OFFSETS = ((0, 1), (1, 0), (1, 1))
 @dataclasses.dataclass(frozen=True)
 class Group:
     """One parallel step: every pixel of scale `scale` at `offset` inside
-    its 2x2 block, channel `channel`."""
+    its 2x2 block, channel `channel` (-1: every channel, whole pixels)."""
 
     scale: int
     offset: tuple
@@ -57,6 +59,8 @@ class MultiscaleGroups:
       image_shape: `(H, W, C)`.
       base_size: halving stops once the longer side is at most this; the
         base image is drawn sub-pixel by sub-pixel.
+      whole_pixels: one step draws whole pixels (channel -1) instead of one
+        channel of them.
 
     Example:
 
@@ -67,7 +71,7 @@ class MultiscaleGroups:
     55
     """
 
-    def __init__(self, image_shape, base_size):
+    def __init__(self, image_shape, base_size, whole_pixels=False):
         if len(image_shape) != 3:
             raise ValueError(f"image_shape must be [height, width, channels], got {list(image_shape)}.")
         height, width, channels = (int_at_least(f"image_shape[{i}]", v, 1) for i, v in enumerate(image_shape))
@@ -79,6 +83,7 @@ class MultiscaleGroups:
                 "longer side), or use an ordinary image family for images this small."
             )
         self.image_shape = (height, width, channels)
+        self.whole_pixels = bool(whole_pixels)
         sides = [(height, width)]
         while max(sides[-1]) > self.base_size:
             h, w = sides[-1]
@@ -111,7 +116,7 @@ class MultiscaleGroups:
             height, width = self.sides[scale]
             for offset in GROUP_OFFSETS:
                 if offset[0] < height and offset[1] < width:
-                    steps.extend(Group(scale, offset, c) for c in range(self.image_shape[2]))
+                    steps.extend(Group(scale, offset, c) for c in self.step_channels)
         return steps
 
     def group_pixels(self, group):
@@ -126,8 +131,18 @@ class MultiscaleGroups:
     # ----- the order --------------------------------------------------------------
 
     @property
+    def step_channels(self):
+        """The channel each step of a pixel draws: 0 .. C - 1, or -1 alone for whole pixels."""
+        return (-1,) if self.whole_pixels else tuple(range(self.image_shape[2]))
+
+    @property
     def num_base_steps(self):
-        return int(np.prod(self.base_shape))
+        return int(np.prod(self.sides[-1])) * len(self.step_channels)
+
+    @property
+    def max_group_pixels(self):
+        """The most pixels one step draws (1 for the base steps)."""
+        return max([1] + [len(self.group_pixels(group)) for group in self.groups()])
 
     @property
     def num_steps(self):
@@ -136,17 +151,20 @@ class MultiscaleGroups:
         return self.num_base_steps + len(self.groups())
 
     def base_order(self):
-        """`[h * w * C, 3]` (row, column, channel) of the base sub-pixels at
-        full size, raster order with channels inside a pixel."""
-        height, width, channels = self.base_shape
-        rows, cols, chans = np.meshgrid(np.arange(height), np.arange(width), np.arange(channels), indexing="ij")
+        """`[num_base_steps, 3]` (row, column, channel) of the base steps at
+        full size, raster order with channels inside a pixel (channel -1:
+        whole pixels)."""
+        height, width = self.sides[-1]
+        channels = np.array(self.step_channels)
+        rows, cols, chans = np.meshgrid(np.arange(height), np.arange(width), channels, indexing="ij")
         order = np.stack([rows * self.base_stride, cols * self.base_stride, chans], axis=-1)
         return order.reshape(-1, 3)
 
     def sampling_order(self):
         """`[H * W * C, 3]` (row, column, channel) of every sub-pixel in the
         order drawn: the base, then each group's pixels (raster order inside
-        a group, which draws them at once)."""
+        a group, which draws them at once); `[H * W, 3]` with channel -1 for
+        whole pixels."""
         parts = [self.base_order()]
         for group in self.groups():
             pixels = self.group_pixels(group)
@@ -159,8 +177,10 @@ class MultiscaleGroups:
         step is smaller."""
         steps = np.full(self.image_shape, -1, np.int64)
         base = self.base_order()
-        steps[base[:, 0], base[:, 1], base[:, 2]] = np.arange(len(base))
+        channel = slice(None) if self.whole_pixels else base[:, 2]
+        steps[base[:, 0], base[:, 1], channel] = np.arange(len(base))[:, None] if self.whole_pixels else np.arange(len(base))
         for index, group in enumerate(self.groups()):
             pixels = self.group_pixels(group)
-            steps[pixels[:, 0], pixels[:, 1], group.channel] = self.num_base_steps + index
+            channel = slice(None) if self.whole_pixels else group.channel
+            steps[pixels[:, 0], pixels[:, 1], channel] = self.num_base_steps + index
         return steps

@@ -18,7 +18,7 @@ uncompiled one and a served SavedModel sample for sample equal.
 
 Args (both loops):
   model: an `AutoregressiveModel`.
-  uniforms: `[B, num_steps, head.num_uniforms]` from `step_uniforms`.
+  uniforms: `[B, num_steps, model.uniforms_per_step]` from `step_uniforms`.
   temperature: `[B]` float32.
   condition: the validated condition (or None).
   known: events `[B, ...]`: the canvas, with the known values of a completion.
@@ -38,15 +38,16 @@ from arzoo.sampling.seeds import step_uniforms
 traced_step_uniforms = tf.function(step_uniforms, reduce_retracing=True)
 
 
-def _draw(model, params_t, uniforms_t, temperature, known_t, known_flag_t):
-    drawn = model.head.step_sample(params_t, uniforms_t, temperature)
-    return tf.where(known_flag_t[:, None], tf.cast(known_t, drawn.dtype), drawn)
+def _draw(model, params_t, uniforms_t, temperature, known_t, known_flags_t):
+    drawn = model.draw_step(params_t, uniforms_t, temperature)
+    return tf.where(known_flags_t, tf.cast(known_t, drawn.dtype), drawn)
 
 
 def _known_steps(model, known, known_mask):
-    known_steps = model.to_steps(known)
-    known_flags = tf.reduce_all(model.to_steps(tf.cast(known_mask, tf.bool)), axis=-1)
-    return known_steps, known_flags
+    """The known values and their flags `[B, num_steps, values_per_step]`
+    in sampling order (one flag per value: a step that draws a group of
+    pixels may have some of them known)."""
+    return model.to_steps(known), model.to_steps(tf.cast(known_mask, tf.bool))
 
 
 def naive_sample(model, uniforms, temperature, condition, known, known_mask, in_place=False):

@@ -275,16 +275,20 @@ class Client:
         return outputs["params"], outputs["values"], new_state
 
     def sampling_layout(self):
-        """(image_shape, num_steps, values_per_step) read from the signatures."""
+        """(image_shape, num_steps, values_per_step) read from the signatures
+        (num_steps from the metadata where it says: a step may draw a group
+        of pixels)."""
         signatures = self.signature_defs()
         image_shape = tuple(d.size for d in signatures["sample"].outputs["samples"].tensor_shape.dim[1:])
         values_per_step = signatures["step"].inputs["inputs_t"].tensor_shape.dim[1].size
         num_steps = int(np.prod(image_shape)) // values_per_step
+        if METADATA_SIGNATURE in signatures:
+            num_steps = int(self.model_info().get("num_steps", num_steps))
         return image_shape, num_steps, values_per_step
 
     def stream(self, seeds, temperature=1.0, condition=None):
-        """Yield each step's `[B, V]` values in sampling order; reshaping
-        them stacked to `[B, H, W, C]` gives `sample(seeds, ...)` exactly."""
+        """Yield each step's `[B, V]` values in sampling order; `stream_images`
+        assembles them into `sample(seeds, ...)` exactly."""
         seeds = _int32("seeds", seeds)
         _, num_steps, values_per_step = self.sampling_layout()
         state = self.initial_state(seeds, condition)
@@ -294,10 +298,19 @@ class Client:
             yield previous
 
     def stream_images(self, seeds, temperature=1.0, condition=None):
-        """`stream` assembled into `[B, H, W, C]` images."""
+        """`stream` assembled into `[B, H, W, C]` images: the steps stacked
+        are the image in raster order, or, where the metadata has
+        `step_subpixels` (steps that draw groups of pixels), scattered there."""
         image_shape, _, _ = self.sampling_layout()
-        values = list(self.stream(seeds, temperature, condition))
-        return np.stack(values, 1).reshape((len(values[0]),) + image_shape)
+        values = np.stack(list(self.stream(seeds, temperature, condition)), 1)
+        batch = values.shape[0]
+        layout = self.model_info().get("step_subpixels")
+        if layout is None:
+            return values.reshape((batch,) + image_shape)
+        layout = np.asarray(layout)
+        images = np.zeros([batch, int(np.prod(image_shape))], values.dtype)
+        images[:, layout[layout >= 0]] = values.reshape(batch, -1)[:, layout >= 0]
+        return images.reshape((batch,) + image_shape)
 
     # ----- audio -------------------------------------------------------------
 

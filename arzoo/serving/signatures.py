@@ -248,7 +248,7 @@ class ServingModule(tf.Module):
         if target is None:
             target = self.model.sampling_target(inputs["seed"], self.events.serving_condition(inputs))
         model, condition = target
-        uniforms = step_uniforms(inputs["seed"], model.num_steps_of(known), model.head.num_uniforms)
+        uniforms = step_uniforms(inputs["seed"], model.num_steps_of(known), model.uniforms_per_step)
         samples = cached_sample(model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
         return {"samples": samples, **self.events.serving_sample_outputs(samples)}
 
@@ -319,8 +319,8 @@ class ServingModule(tf.Module):
         def run():
             nest = unflatten_state(self._state_template, state)
             params_t, new_state = model.step(inputs_t, nest, self.events.serving_condition(inputs))
-            uniforms_t = step_uniforms_at(seed, position, model.head.num_uniforms)
-            out = {"params": params_t, "values": model.head.step_sample(params_t, uniforms_t, temperature)}
+            uniforms_t = step_uniforms_at(seed, position, model.uniforms_per_step)
+            out = {"params": params_t, "values": model.draw_step(params_t, uniforms_t, temperature)}
             out.update(flatten_state(new_state))
             return out
 

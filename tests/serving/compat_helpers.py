@@ -257,7 +257,7 @@ def make_image_inputs(model, batch=3, seed=0):
     for b in range(batch):
         row_cond = None if condition is None else condition[b : b + 1]
         state = model.initial_state(1, row_cond)
-        previous = np.zeros([1, model.head.values_per_step], np.int32)
+        previous = np.zeros([1, model.values_per_step], np.int32)
         for t in range(positions[b]):
             _, state = model.step(tf.constant(previous), state, row_cond)
             previous = steps[b : b + 1, t]
@@ -319,17 +319,22 @@ def expected_image_outputs(model, inputs):
     template = model.initial_state(batch, cond)
     state = unflatten_state(template, {k: tf.constant(v) for k, v in st.items() if k.startswith("state_")})
     params, new_state = model.step(tf.constant(st["inputs_t"]), state, cond)
-    uniforms = step_uniforms(st["seed"], model.num_steps, model.head.num_uniforms)
+    uniforms = step_uniforms(st["seed"], model.num_steps, model.uniforms_per_step)
     uniforms_t = tf.gather(uniforms, st["state_position"], axis=1, batch_dims=1)
-    values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
+    values = model.draw_step(params, uniforms_t, tf.constant(st["temperature"]))
     out["step"] = {"params": params.numpy(), "values": values.numpy()}
     out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
-    out["metadata"] = metadata_rows(batch, {
+    metadata = {
         "num_levels": model.num_levels,
         "image_shape": list(model.image_shape),
         "num_steps": model.num_steps,
         "max_batch_size": MAX_BATCH_SIZE,
-    })
+    }
+    size = int(np.prod(model.image_shape))
+    if model.num_steps * model.values_per_step != size:  # steps of pixel groups: where each value goes
+        index = np.arange(1, size + 1, dtype=np.int32).reshape((1,) + model.image_shape)
+        metadata["step_subpixels"] = np.asarray(model.to_steps(index)).reshape(-1) - 1
+    out["metadata"] = metadata_rows(batch, metadata)
     return out
 
 
@@ -437,9 +442,9 @@ def expected_sequence_outputs(model, inputs):
     template = model.initial_state(batch, condition)
     state = unflatten_state(template, {k: tf.constant(v) for k, v in st.items() if k.startswith("state_")})
     params, new_state = model.step(tf.constant(st["inputs_t"]), state, condition)
-    uniforms = step_uniforms(st["seed"], length, model.head.num_uniforms)
+    uniforms = step_uniforms(st["seed"], length, model.uniforms_per_step)
     uniforms_t = tf.gather(uniforms, st["state_position"], axis=1, batch_dims=1)
-    values = model.head.step_sample(params, uniforms_t, tf.constant(st["temperature"]))
+    values = model.draw_step(params, uniforms_t, tf.constant(st["temperature"]))
     out["step"] = {"params": params.numpy(), "values": values.numpy()}
     out["step"].update({k: np.asarray(v) for k, v in flatten_state(new_state).items()})
     if not audio:

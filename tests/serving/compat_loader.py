@@ -47,6 +47,10 @@ def _stream(loaded, sample_inputs, out):
     values_per_step = inputs_spec.shape[1]
     samples = loaded.signatures["sample"](**sample_inputs)["samples"]
     num_steps = int(np.prod(samples.shape[1:])) // int(values_per_step)
+    if "metadata" in loaded.signatures:  # an image export says (a step may draw a group of pixels)
+        metadata = loaded.signatures["metadata"](seed=seed[:1])
+        if "num_steps" in metadata:
+            num_steps = int(metadata["num_steps"][0])
     inputs_t = tf.zeros([seed.shape[0], values_per_step], inputs_spec.dtype)
     all_values, all_params = [], []
     positions = []
