@@ -366,6 +366,16 @@ class AutoregressiveModel(keras.Model):
         in-place update (`arzoo.layers.caches.write_at`). Default: `step`."""
         return self.step(inputs_t, state, context)
 
+    def sampling_step(self, inputs_t, state, context, uniforms_t, temperature, in_place=False):
+        """`prepared_step`, then its draw: `(values [B, values_per_step],
+        new_state)` with `uniforms_t` `[B, uniforms_per_step]`. The cached
+        loop calls this; a family whose steps differ in size (a multiscale
+        model's base sub-pixels and pixel groups) draws each at its own width
+        here rather than materialising padded parameters. Default:
+        `draw_step` of `prepared_step`'s parameters."""
+        params_t, state = self.prepared_step(inputs_t, state, context, in_place=in_place)
+        return self.draw_step(params_t, uniforms_t, temperature), state
+
     # The optional row protocol (arzoo.models.row_protocol): a family with a
     # cache part recomputed once per block of `steps_per_row` steps names
     # that part's state keys in `ROW_KEYS`, and the driver samples it row-wise.

@@ -43,6 +43,7 @@ References:
       Estimation. ICML. arXiv:1703.03664.
 """
 
+import functools
 import inspect
 
 import keras
@@ -241,6 +242,10 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
         self.group_slot = np.array(slot, np.int32)
         self.group_channel = np.array(channel, np.int32)
         self.group_block_index = padded(blocks, 0).astype(np.int32)
+        # The largest group of each scale: a group step is drawn at its scale's width.
+        self.scale_group_size = [
+            max(len(layout.group_pixels(g)) for g in groups if g.scale == scale) for scale in range(layout.num_scales)
+        ]
 
     @property
     def num_steps(self):
@@ -425,7 +430,48 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
     def prepared_step(self, inputs_t, state, context, in_place=False):
         """Write the previous step's values; at a base position run the
         base's step, else one pass of the group network (cached states
-        advance all rows together)."""
+        advance all rows together). The parameters are padded to
+        `params_per_step` (zeros)."""
+
+        def base_params(params):
+            return self._pad(params, self.params_per_step)
+
+        def group_params(params):
+            return self._pad(tf.reshape(params, [tf.shape(params)[0], -1]), self.params_per_step)
+
+        return self._advance(inputs_t, state, context, in_place, base_params, group_params)
+
+    def sampling_step(self, inputs_t, state, context, uniforms_t, temperature, in_place=False):
+        """`prepared_step` and its draw, each step drawn at its own width (a
+        base sub-pixel, the largest group of its scale) and only the values
+        padded: padded parameters of the finest group's size at every step
+        cost more than the network."""
+        head = self.head
+
+        def base_values(params):
+            drawn = head.step_sample(params, uniforms_t[:, : head.num_uniforms], temperature)
+            return self._pad(drawn, self.values_per_step)
+
+        def group_values(params):
+            width = params.shape[1]
+            drawn = head.step_sample(
+                tf.reshape(params, [-1, head.params_per_step]),
+                tf.reshape(uniforms_t[:, : width * head.num_uniforms], [-1, head.num_uniforms]),
+                tf.repeat(temperature, width),
+            )
+            return self._pad(tf.reshape(drawn, [-1, width * head.values_per_step]), self.values_per_step)
+
+        return self._advance(inputs_t, state, context, in_place, base_values, group_values)
+
+    @staticmethod
+    def _pad(rows, width):
+        """`[B, n]` padded with zeros to `[B, width]`."""
+        return tf.pad(rows, [[0, 0], [0, width - rows.shape[1]]])
+
+    def _advance(self, inputs_t, state, context, in_place, from_base, from_group):
+        """The step at `state["position"]`: `from_base(params [B, P])` of the
+        base's step, or `from_group(params [B, n, P])` of the group's pixels
+        (n: the largest group of its scale, padding zeroed), and the new state."""
         position = state["position"]
         canvas = self.write_step(state["canvas"], position - 1, inputs_t)
         step = position[0]
@@ -434,35 +480,32 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
         def base_step():
             values = inputs_t[:, : self.head.values_per_step]
             params, base_state = self.base.prepared_step(values, state["base"], context["base"], in_place)
-            padding = tf.zeros([tf.shape(params)[0], self.params_per_step - self.head.params_per_step])
-            return tf.concat([params, padding], axis=1), base_state
+            return from_base(params), base_state
 
         def group_step():
-            return self._group_step_params(canvas, step - num_base_steps, context["group"]), state["base"]
+            group = tf.clip_by_value(step - num_base_steps, 0, len(self.group_scale) - 1)
+            branches = [
+                functools.partial(lambda scale: from_group(self._group_params(canvas, group, scale, context["group"])),
+                                  scale)
+                for scale in range(self.layout.num_scales)
+            ]
+            return tf.switch_case(tf.gather(self.group_scale, group), branches), state["base"]
 
-        params, base_state = tf.cond(step < num_base_steps, base_step, group_step)
-        return params, {"canvas": canvas, "position": position + 1, "base": base_state}
+        out, base_state = tf.cond(step < num_base_steps, base_step, group_step)
+        return out, {"canvas": canvas, "position": position + 1, "base": base_state}
 
-    def _group_step_params(self, canvas, group, condition):
-        """`[B, params_per_step]` of group step `group` (a scalar tensor) from
-        the canvas: one pass at its scale, its pixels gathered."""
-        group = tf.clip_by_value(group, 0, len(self.group_scale) - 1)
+    def _group_params(self, canvas, group, scale, condition):
+        """`[B, n, head.params_per_step]`: the parameters of group step `group`
+        (a scalar tensor; its scale is `scale`) from the canvas, n the largest
+        group of that scale, padding zeroed."""
+        width = self.scale_group_size[scale]
         slot, channel = tf.gather(self.group_slot, group), tf.gather(self.group_channel, group)
-        blocks = tf.gather(tf.constant(self.group_block_index), group)
-        valid = tf.gather(tf.constant(self.step_valid[self.layout.num_base_steps:]), group)
-
-        def at_scale(scale):
-            def run():
-                stride = 2**scale
-                inputs = self.scale_levels(canvas[:, ::stride, ::stride])
-                params = self.group_pass(inputs, scale, slot, channel, condition)
-                flat = tf.reshape(params, [tf.shape(params)[0], -1, self.head.params_per_step])
-                gathered = tf.where(valid[None, :, None], tf.gather(flat, blocks, axis=1), 0.0)
-                return tf.reshape(gathered, [-1, self.params_per_step])
-            return run
-
-        branches = [at_scale(scale) for scale in range(self.layout.num_scales)]
-        return tf.switch_case(tf.gather(self.group_scale, group), branches)
+        blocks = tf.gather(tf.constant(self.group_block_index[:, :width]), group)
+        valid = tf.gather(tf.constant(self.step_valid[self.layout.num_base_steps:, :width]), group)
+        stride = 2**scale
+        params = self.group_pass(self.scale_levels(canvas[:, ::stride, ::stride]), scale, slot, channel, condition)
+        flat = tf.reshape(params, [tf.shape(params)[0], -1, self.head.params_per_step])
+        return tf.where(valid[None, :, None], tf.gather(flat, blocks, axis=1), 0.0)
 
     # ----- serialization ------------------------------------------------------------
 

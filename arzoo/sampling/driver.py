@@ -6,8 +6,9 @@ step t of row b from `uniforms[b, t]` (made from row b's seed alone by
 completion, so they give the same samples for the same seeds. `naive`
 recomputes the whole network on the canvas at every step and is the
 reference; `cached` goes through the model's incremental protocol
-(`initial_state`, `prepare_condition`, `prepared_step`, and the optional row
-protocol declared on `arzoo.models.base.AutoregressiveModel`). Neither knows
+(`initial_state`, `prepare_condition`, `sampling_step` (by default
+`prepared_step` and its draw), and the optional row protocol declared on
+`arzoo.models.base.AutoregressiveModel`). Neither knows
 what the events are: the model's event hooks (`to_steps`, `from_steps`,
 `write_step`, `params_at`, `values_dtype`) say.
 
@@ -70,7 +71,7 @@ def naive_sample(model, uniforms, temperature, condition, known, known_mask, in_
 
 
 def cached_sample(model, uniforms, temperature, condition, known, known_mask, in_place=False):
-    """Feed each drawn value back through `model.prepared_step`."""
+    """Feed each drawn value back through `model.sampling_step`."""
     if model.ROW_KEYS:
         return row_wise_sample(model, uniforms, temperature, condition, known, known_mask, in_place)
     known_steps, known_flags = _known_steps(model, known, known_mask)
@@ -81,10 +82,8 @@ def cached_sample(model, uniforms, temperature, condition, known, known_mask, in
     drawn = tf.TensorArray(model.values_dtype, size=num_steps, element_shape=previous.shape)
 
     def body(t, previous, state, drawn):
-        params_t, state = model.prepared_step(previous, state, context, in_place=in_place)
-        values = _draw(
-            model, params_t, uniforms[:, t], temperature, known_steps[:, t], known_flags[:, t]
-        )
+        values, state = model.sampling_step(previous, state, context, uniforms[:, t], temperature, in_place)
+        values = tf.where(known_flags[:, t], tf.cast(known_steps[:, t], values.dtype), values)
         return t + 1, values, state, drawn.write(t, values)
 
     _, _, _, drawn = tf.while_loop(
