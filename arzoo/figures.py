@@ -68,6 +68,29 @@ def completion_rows(originals, known_mask, completions):
     return np.stack(rows)
 
 
+def coarse_to_fine_rows(images, strides):
+    """Per image, one panel per scale of a coarse-to-fine sampler: the
+    image as drawn when that scale was complete, `image[::s, ::s]` shown at
+    full size (each pixel repeated s x s), coarsest first; the last panel
+    (stride 1) is the sample.
+
+    Args:
+      images: `[N, H, W, C]` levels.
+      strides: the scales' strides, coarsest first (e.g. [16, 8, 4, 2, 1]).
+
+    Returns `[N * len(strides), H, W, C]` levels, row-major for `image_grid`
+    with `columns=len(strides)`.
+    """
+    images = np.asarray(images)
+    height, width = images.shape[1:3]
+    panels = []
+    for image in images:
+        for stride in strides:
+            coarse = image[::stride, ::stride]
+            panels.append(coarse.repeat(stride, axis=0).repeat(stride, axis=1)[:height, :width])
+    return np.stack(panels)
+
+
 def check_png_path(path, name="path"):
     """`path` if it names a .png file, else a ValueError (PNG bytes under
     another suffix would mislead every viewer)."""

@@ -213,7 +213,23 @@ class ImageSpace(EventSpace):
             result["grid_shows"] = f"the first {GRID_LIMIT} of {count}"
         if model.latent_dim is not None:
             result["interpolations"] = self.write_interpolations(args, run)
+        if model.sampling_scales():
+            result["coarse_to_fine"] = self.write_coarse_to_fine(args.out, shown)
         return result
+
+    COARSE_TO_FINE_ROWS = 8
+
+    def write_coarse_to_fine(self, out, samples):
+        """A coarse-to-fine sampler's figure, `<out>_coarse_to_fine.png`: for
+        the first COARSE_TO_FINE_ROWS samples, one panel per scale (the
+        image when that scale was complete, coarsest first). Returns the path."""
+        from arzoo.figures import coarse_to_fine_rows, save_grid
+
+        strides = self.model.sampling_scales()
+        path = os.path.splitext(out)[0] + "_coarse_to_fine.png"
+        panels = coarse_to_fine_rows(samples[: self.COARSE_TO_FINE_ROWS], strides)
+        save_grid(path, panels, self.model.num_levels, columns=len(strides))
+        return path
 
     @property
     def samples_from_test_codes(self):

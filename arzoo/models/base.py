@@ -376,6 +376,13 @@ class AutoregressiveModel(keras.Model):
         params_t, state = self.prepared_step(inputs_t, state, context, in_place=in_place)
         return self.draw_step(params_t, uniforms_t, temperature), state
 
+    def sampling_scales(self):
+        """The strides of the scales a coarse-to-fine sampler completes in
+        turn, coarsest first (the event at `[::s, ::s]` is complete once its
+        scale is); empty for a sampler with no scales (raster, time).
+        `arzoo sample` draws a coarse-to-fine figure from them."""
+        return ()
+
     # The optional row protocol (arzoo.models.row_protocol): a family with a
     # cache part recomputed once per block of `steps_per_row` steps names
     # that part's state keys in `ROW_KEYS`, and the driver samples it row-wise.

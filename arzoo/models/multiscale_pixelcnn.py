@@ -57,22 +57,25 @@ from arzoo.models.multiscale_groups import GROUP_OFFSETS, MultiscaleGroups
 from arzoo.models.registry import get_model_class, list_models, register_model
 
 DEFAULT_BASE = {"family": "gated_pixelcnn"}
-# The base model's arguments that the multiscale model sets (from its own).
-BASE_ARGUMENTS_SET_HERE = ("image_shape", "num_levels", "likelihood", "num_mixtures", "num_classes",
-                           "condition_shape")
+# The base model's arguments that the multiscale model sets (from its own);
+# PixelCNN++ and PixelSNAIL name the mixture's size num_logistic_mix.
+MIXTURE_ARGUMENTS = ("num_mixtures", "num_logistic_mix")
+BASE_ARGUMENTS_SET_HERE = ("image_shape", "num_levels", "likelihood", "num_classes", "condition_shape",
+                           *MIXTURE_ARGUMENTS)
 # The space_to_depth slot of each group offset; slot 0 is the upper-left pixel (the scale above).
 SLOT_OF_OFFSET = {offset: slot for slot, offset in enumerate(((0, 0),) + GROUP_OFFSETS)}
 
 
 def constructor_arguments(cls):
-    """The keyword arguments `cls`'s constructors (its arzoo classes) take."""
+    """The keyword arguments `cls`'s constructors (its arzoo classes) take
+    (less those it replaces, as PixelCNN++ replaces num_mixtures)."""
     names = set()
     for klass in cls.__mro__:
         if "__init__" in klass.__dict__ and klass.__module__.startswith("arzoo"):
             for name, param in inspect.signature(klass.__init__).parameters.items():
                 if name != "self" and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
                     names.add(name)
-    return names
+    return names - set(getattr(cls, "replaced_arguments", ()))
 
 
 def base_section(base):
@@ -184,15 +187,19 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
         self.build()
 
     def _build_base(self, section):
+        cls = get_model_class(section["family"])
         arguments = {key: value for key, value in section.items() if key != "family"}
         condition_shape = self.condition_shape
         if self.has_spatial_condition:
             condition_shape = self.layout.base_shape[:2] + condition_shape[2:]
+        accepted = constructor_arguments(cls)
+        for name in MIXTURE_ARGUMENTS:  # a family without the mixture head has no such argument
+            if name in accepted:
+                arguments[name] = self.num_mixtures
         try:
-            return get_model_class(section["family"])(
+            return cls(
                 image_shape=self.layout.base_shape, num_levels=self.num_levels, likelihood=self.likelihood,
-                num_mixtures=self.num_mixtures, num_classes=self.num_classes, condition_shape=condition_shape,
-                name="base", **arguments,
+                num_classes=self.num_classes, condition_shape=condition_shape, name="base", **arguments,
             )
         except (TypeError, ValueError) as err:
             raise ValueError(f"base ({section['family']} at {list(self.layout.base_shape)}): {err}") from None
@@ -272,6 +279,10 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
         order drawn (a group's pixels, drawn in one step, in raster order);
         `[H * W, 3]` with channel -1 when a step draws whole pixels."""
         return self.layout.sampling_order().astype(np.int32)
+
+    def sampling_scales(self):
+        """The base's stride, then each finer scale's, down to 1."""
+        return tuple(2**scale for scale in range(self.layout.num_scales, -1, -1))
 
     def _units(self, x):
         """`[B, H, W, C]` -> `[B, num_units, V]`."""
@@ -437,7 +448,8 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
             return self._pad(params, self.params_per_step)
 
         def group_params(params):
-            return self._pad(tf.reshape(params, [tf.shape(params)[0], -1]), self.params_per_step)
+            return self._pad(tf.reshape(params, [-1, params.shape[1] * self.head.params_per_step]),
+                             self.params_per_step)
 
         return self._advance(inputs_t, state, context, in_place, base_params, group_params)
 

@@ -12,6 +12,7 @@ from arzoo.data.builders.image_folder import (
     image_folder_config,
 )
 from arzoo.data.builders.photo_patches import PhotoPatches
+from arzoo.data.builders.photo_patches_64 import PhotoPatches64
 from arzoo.data.builders.wav_folder import WavFolder, WavFolderConfig, wav_folder_config
 
 OFFLINE_BUILDERS = {
@@ -19,6 +20,7 @@ OFFLINE_BUILDERS = {
     "fashion_mnist_local": FashionMnistLocal,
     "image_folder": ImageFolder,
     "photo_patches": PhotoPatches,
+    "photo_patches_64": PhotoPatches64,
 }
 
 AUDIO_BUILDERS = {"wav_folder": WavFolder}
@@ -31,6 +33,7 @@ __all__ = [
     "ImageFolderConfig",
     "OFFLINE_BUILDERS",
     "PhotoPatches",
+    "PhotoPatches64",
     "WavFolder",
     "WavFolderConfig",
     "image_folder_config",

@@ -21,17 +21,24 @@ NUM_TEST = 104
 SPLIT_SEED = 0
 
 
+def cut_patches(photos, size):
+    """(patches uint8 [N, size, size, 3], labels int64 [N]): each photograph's
+    grid of non-overlapping size x size patches from its top-left corner,
+    row by row, labelled by the photograph's index."""
+    patches, labels = [], []
+    for label, photo in enumerate(photos):
+        rows, cols = photo.shape[0] // size, photo.shape[1] // size
+        grid = photo[: rows * size, : cols * size, :3].reshape(rows, size, cols, size, 3)
+        patches.append(grid.transpose(0, 2, 1, 3, 4).reshape(-1, size, size, 3))
+        labels.append(np.full(rows * cols, label, np.int64))
+    return np.concatenate(patches).astype(np.uint8), np.concatenate(labels)
+
+
 def photo_patches():
     """(patches uint8 [N, 32, 32, 3], labels int64 [N]) in source order."""
     from sklearn.datasets import load_sample_images
 
-    patches, labels = [], []
-    for label, photo in enumerate(load_sample_images().images):
-        rows, cols = photo.shape[0] // PATCH_SIZE, photo.shape[1] // PATCH_SIZE
-        grid = photo[: rows * PATCH_SIZE, : cols * PATCH_SIZE].reshape(rows, PATCH_SIZE, cols, PATCH_SIZE, 3)
-        patches.append(grid.transpose(0, 2, 1, 3, 4).reshape(-1, PATCH_SIZE, PATCH_SIZE, 3))
-        labels.append(np.full(rows * cols, label, np.int64))
-    return np.concatenate(patches).astype(np.uint8), np.concatenate(labels)
+    return cut_patches(load_sample_images().images, PATCH_SIZE)
 
 
 class PhotoPatches(InMemoryImageBuilder):
