@@ -3,14 +3,16 @@
     python -m benchmarks.image_budget                  # 10 minutes of training each
     python -m benchmarks.image_budget --minutes 3      # a shorter budget
     python -m benchmarks.image_budget --families pixelcnn_pp pixelsnail
+    python -m benchmarks.image_budget --configs photos --families multiscale_pixelcnn gated_pixelcnn
 
-Each family trains at its zoo_configs/fashion_mnist/<family>.yaml (offline
-Fashion-MNIST, 8-bit 28x28) through `arzoo.training.train` for the same
+Each family trains at its zoo_configs/<configs>/<family>.yaml (default
+fashion_mnist: offline Fashion-MNIST, 8-bit 28x28; photos: 64x64 colour
+photographs, offline) through `arzoo.training.train` for the same
 budget (`training.max_seconds`), one after the other, nothing else running.
 The table: parameters, steps reached, training images/s (between the first
 and the last logging point, every 10 steps, so tracing and compilation are
 left out), test
-bits/dim on the first 2,000 test images, and cached sampling images/s at
+bits/dim on the first 2,000 test images (all of them where there are fewer), and cached sampling images/s at
 batch 16 (one warm-up call, then the median of three).
 
 For reading the ranking: the papers' CIFAR-10 figures are PixelSNAIL 2.85
@@ -40,7 +42,8 @@ from arzoo.events.image import load_image_split  # noqa: E402
 from arzoo.training import train  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAMILIES = ("pixelcnn", "gated_pixelcnn", "pixelcnn_pp", "pixelsnail", "row_lstm", "diagonal_bilstm")
+FAMILIES = ("pixelcnn", "gated_pixelcnn", "pixelcnn_pp", "pixelsnail", "row_lstm", "diagonal_bilstm",
+            "multiscale_pixelcnn")
 PAPERS_CIFAR10 = {
     "pixelcnn": 3.14, "gated_pixelcnn": 3.03, "pixelcnn_pp": 2.92, "pixelsnail": 2.85,
     "row_lstm": 3.07, "diagonal_bilstm": 3.00,
@@ -49,8 +52,8 @@ TEST_IMAGES = 2000
 SAMPLE_BATCH = 16
 
 
-def budgeted_config(family, minutes):
-    path = os.path.join(REPO, "zoo_configs", "fashion_mnist", f"{family}.yaml")
+def budgeted_config(family, minutes, configs="fashion_mnist"):
+    path = os.path.join(REPO, "zoo_configs", configs, f"{family}.yaml")
     return arzoo.load_config(path, [
         f"training.max_seconds={max(minutes * 60.0, 1.0)}",
         "training.steps=10000000",
@@ -60,8 +63,8 @@ def budgeted_config(family, minutes):
     ])
 
 
-def run_family(family, minutes, work):
-    config = budgeted_config(family, minutes)
+def run_family(family, minutes, work, configs="fashion_mnist"):
+    config = budgeted_config(family, minutes, configs)
     marks = []
 
     def mark(step, logs):
@@ -96,16 +99,16 @@ def run_family(family, minutes, work):
     }
 
 
-def table(rows, minutes):
-    head = (f"{'family':15} {'params':>9} {'steps':>7} {'train img/s':>11} {'test bits/dim':>13} "
+def table(rows, minutes, configs="fashion_mnist"):
+    head = (f"{'family':20} {'params':>9} {'steps':>7} {'train img/s':>11} {'test bits/dim':>13} "
             f"{'sample img/s':>12} {'paper (CIFAR-10)':>16}")
-    lines = [f"{minutes:g} minutes of training each, offline Fashion-MNIST 28x28 8-bit; "
+    lines = [f"{minutes:g} minutes of training each, zoo_configs/{configs}/; "
              f"test bits/dim on the first {TEST_IMAGES} test images; sampling at batch {SAMPLE_BATCH}",
              head, "-" * len(head)]
     for r in sorted(rows, key=lambda r: r["test_bits_per_dim"]):
         paper = "-" if r["papers_cifar10"] is None else f"{r['papers_cifar10']:.2f}"
         lines.append(
-            f"{r['family']:15} {r['parameters']:>9,} {r['steps']:>7} {r['train_images_per_s']:>11.1f} "
+            f"{r['family']:20} {r['parameters']:>9,} {r['steps']:>7} {r['train_images_per_s']:>11.1f} "
             f"{r['test_bits_per_dim']:>13.3f} {r['sample_images_per_s']:>12.2f} {paper:>16}"
         )
     return "\n".join(lines)
@@ -115,14 +118,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget per family")
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--configs", default="fashion_mnist",
+                        help="the folder under zoo_configs/ of the families' configs (fashion_mnist, photos)")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for family in args.families:
-            rows.append(run_family(family, args.minutes, work))
+            rows.append(run_family(family, args.minutes, work, args.configs))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    print(table(rows, args.minutes))
+    print(table(rows, args.minutes, args.configs))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

@@ -42,25 +42,33 @@ def photo_patches():
 
 
 class PhotoPatches(InMemoryImageBuilder):
-    """520 32x32x3 patches of scikit-learn's sample photographs, 2 classes."""
+    """520 32x32x3 patches of scikit-learn's sample photographs, 2 classes.
+
+    A subclass cuts other photographs or sizes by setting the class
+    attributes below and `_arrays`."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "13 x 20 grid per photograph; 104-patch test split with RandomState(0)."}
     NATIVE_LEVELS = 256
     NUM_TEST = NUM_TEST
     SPLIT_SEED = SPLIT_SEED
+    PATCH_SIZE = PATCH_SIZE
+    CLASS_NAMES = ("china", "flower")
+    DESCRIPTION = __doc__
+    HOMEPAGE = "https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_sample_images.html"
 
     def _info(self):
+        size = self.PATCH_SIZE
         return self.dataset_info_from_configs(
-            description=__doc__,
+            description=self.DESCRIPTION,
             features=tfds.features.FeaturesDict(
                 {
-                    "image": tfds.features.Image(shape=(PATCH_SIZE, PATCH_SIZE, 3)),
-                    "label": tfds.features.ClassLabel(names=["china", "flower"]),
+                    "image": tfds.features.Image(shape=(size, size, 3)),
+                    "label": tfds.features.ClassLabel(names=list(self.CLASS_NAMES)),
                 }
             ),
             supervised_keys=("image", "label"),
-            homepage="https://scikit-learn.org/stable/modules/generated/sklearn.datasets.load_sample_images.html",
+            homepage=self.HOMEPAGE,
             disable_shuffling=True,
         )
 

@@ -15,10 +15,8 @@ Splits: a fixed partition drawn once with `RandomState(SPLIT_SEED)`:
 """
 
 import numpy as np
-import tensorflow_datasets as tfds
 
-from arzoo.data.builders.in_memory import InMemoryImageBuilder
-from arzoo.data.builders.photo_patches import cut_patches
+from arzoo.data.builders.photo_patches import PhotoPatches, cut_patches
 
 PATCH_SIZE = 64
 NUM_TEST = 64
@@ -40,28 +38,16 @@ def photo_patches_64():
     return cut_patches(photographs(), PATCH_SIZE)
 
 
-class PhotoPatches64(InMemoryImageBuilder):
+class PhotoPatches64(PhotoPatches):
     """326 64x64x3 patches of six bundled photographs, labelled by photograph."""
 
-    VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Non-overlapping 64x64 grids of six photographs; 64-patch test split, RandomState(0)."}
-    NATIVE_LEVELS = 256
     NUM_TEST = NUM_TEST
     SPLIT_SEED = SPLIT_SEED
-
-    def _info(self):
-        return self.dataset_info_from_configs(
-            description=__doc__,
-            features=tfds.features.FeaturesDict(
-                {
-                    "image": tfds.features.Image(shape=(PATCH_SIZE, PATCH_SIZE, 3)),
-                    "label": tfds.features.ClassLabel(names=list(PHOTOGRAPHS)),
-                }
-            ),
-            supervised_keys=("image", "label"),
-            homepage="https://scikit-image.org/docs/stable/api/skimage.data.html",
-            disable_shuffling=True,
-        )
+    PATCH_SIZE = PATCH_SIZE
+    CLASS_NAMES = PHOTOGRAPHS
+    DESCRIPTION = __doc__
+    HOMEPAGE = "https://scikit-image.org/docs/stable/api/skimage.data.html"
 
     def _arrays(self):
         return photo_patches_64()  # the photographs come with scikit-learn and scikit-image
