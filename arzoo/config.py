@@ -8,14 +8,13 @@ the value and what is allowed.
 
 import copy
 import dataclasses
-import inspect
 import os
 import typing
 from typing import Optional
 
 import yaml
 
-from arzoo.models.registry import get_model_class, list_models
+from arzoo.models.registry import constructor_arguments, get_model_class, list_models
 
 SECTIONS = ("model", "data", "training")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
@@ -134,14 +133,7 @@ def _check_positive(section, obj, keys):
 
 def model_arguments(family):
     """The constructor arguments a `model:` section may hold for `family`."""
-    cls = get_model_class(family)
-    names = set()
-    for klass in cls.__mro__:
-        if "__init__" in klass.__dict__ and klass.__module__.startswith("arzoo"):
-            for name, param in inspect.signature(klass.__init__).parameters.items():
-                if name != "self" and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
-                    names.add(name)
-    return sorted(names - set(getattr(cls, "replaced_arguments", ())))
+    return sorted(constructor_arguments(get_model_class(family)))
 
 
 def validate_model_section(section):

@@ -44,7 +44,6 @@ References:
 """
 
 import functools
-import inspect
 
 import keras
 import numpy as np
@@ -54,7 +53,7 @@ from arzoo.arguments import fraction_below_one, int_at_least
 from arzoo.layers import GatedResNet
 from arzoo.models.image import AutoregressiveImageModel
 from arzoo.models.multiscale_groups import GROUP_OFFSETS, MultiscaleGroups
-from arzoo.models.registry import get_model_class, list_models, register_model
+from arzoo.models.registry import constructor_arguments, get_model_class, list_models, register_model
 
 DEFAULT_BASE = {"family": "gated_pixelcnn"}
 # The base model's arguments that the multiscale model sets (from its own);
@@ -64,18 +63,6 @@ BASE_ARGUMENTS_SET_HERE = ("image_shape", "num_levels", "likelihood", "num_class
                            *MIXTURE_ARGUMENTS)
 # The space_to_depth slot of each group offset; slot 0 is the upper-left pixel (the scale above).
 SLOT_OF_OFFSET = {offset: slot for slot, offset in enumerate(((0, 0),) + GROUP_OFFSETS)}
-
-
-def constructor_arguments(cls):
-    """The keyword arguments `cls`'s constructors (its arzoo classes) take
-    (less those it replaces, as PixelCNN++ replaces num_mixtures)."""
-    names = set()
-    for klass in cls.__mro__:
-        if "__init__" in klass.__dict__ and klass.__module__.startswith("arzoo"):
-            for name, param in inspect.signature(klass.__init__).parameters.items():
-                if name != "self" and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
-                    names.add(name)
-    return names - set(getattr(cls, "replaced_arguments", ()))
 
 
 def base_section(base):

@@ -1,5 +1,7 @@
 """The registry of model families: name -> Keras model class."""
 
+import inspect
+
 import keras
 
 _MODELS = {}
@@ -35,3 +37,16 @@ def get_model_class(name):
         raise ValueError(
             f"Unknown model family {name!r}; registered: {', '.join(list_models())}."
         ) from None
+
+
+def constructor_arguments(cls):
+    """The keyword arguments the constructors of `cls` (its arzoo classes)
+    take, less those it replaces (PixelCNN++ names num_mixtures
+    num_logistic_mix): what a config's `model:` section may hold."""
+    names = set()
+    for klass in cls.__mro__:
+        if "__init__" in klass.__dict__ and klass.__module__.startswith("arzoo"):
+            for name, param in inspect.signature(klass.__init__).parameters.items():
+                if name != "self" and param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+                    names.add(name)
+    return names - set(getattr(cls, "replaced_arguments", ()))
