@@ -307,13 +307,19 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
 
     def draw_step(self, params_t, uniforms_t, temperature):
         """Every unit of the step drawn from its own uniforms (padding too, ignored)."""
-        size = self.group_size
-        drawn = self.head.step_sample(
-            tf.reshape(params_t, [-1, self.head.params_per_step]),
-            tf.reshape(uniforms_t, [-1, self.head.num_uniforms]),
-            tf.repeat(temperature, size),
+        return self._draw_units(params_t, uniforms_t, temperature, self.group_size)
+
+    def _draw_units(self, params, uniforms_t, temperature, width):
+        """`[B, width * head.values_per_step]`: the first `width` units of a
+        step drawn from `params` `[B, width * head.params_per_step]`, unit i
+        from uniforms `uniforms_t[:, i * k : (i + 1) * k]` (k per unit)."""
+        head = self.head
+        drawn = head.step_sample(
+            tf.reshape(params, [-1, head.params_per_step]),
+            tf.reshape(uniforms_t[:, : width * head.num_uniforms], [-1, head.num_uniforms]),
+            tf.repeat(temperature, width),
         )
-        return tf.reshape(drawn, [-1, self.values_per_step])
+        return tf.reshape(drawn, [-1, width * head.values_per_step])
 
     def step_log_prob(self, params_t, values_t, position):
         unit_log_probs = self.head.step_log_prob(
@@ -445,20 +451,12 @@ class MultiscalePixelCNN(AutoregressiveImageModel):
         base sub-pixel, the largest group of its scale) and only the values
         padded: padded parameters of the finest group's size at every step
         cost more than the network."""
-        head = self.head
-
         def base_values(params):
-            drawn = head.step_sample(params, uniforms_t[:, : head.num_uniforms], temperature)
-            return self._pad(drawn, self.values_per_step)
+            return self._pad(self._draw_units(params, uniforms_t, temperature, 1), self.values_per_step)
 
         def group_values(params):
-            width = params.shape[1]
-            drawn = head.step_sample(
-                tf.reshape(params, [-1, head.params_per_step]),
-                tf.reshape(uniforms_t[:, : width * head.num_uniforms], [-1, head.num_uniforms]),
-                tf.repeat(temperature, width),
-            )
-            return self._pad(tf.reshape(drawn, [-1, width * head.values_per_step]), self.values_per_step)
+            drawn = self._draw_units(params, uniforms_t, temperature, params.shape[1])
+            return self._pad(drawn, self.values_per_step)
 
         return self._advance(inputs_t, state, context, in_place, base_values, group_values)
 

@@ -39,9 +39,13 @@ from arzoo.sampling.seeds import step_uniforms
 traced_step_uniforms = tf.function(step_uniforms, reduce_retracing=True)
 
 
+def _keep_known(values, known_t, known_flags_t):
+    """A step's drawn `values` with the known ones of a completion put back."""
+    return tf.where(known_flags_t, tf.cast(known_t, values.dtype), values)
+
+
 def _draw(model, params_t, uniforms_t, temperature, known_t, known_flags_t):
-    drawn = model.draw_step(params_t, uniforms_t, temperature)
-    return tf.where(known_flags_t, tf.cast(known_t, drawn.dtype), drawn)
+    return _keep_known(model.draw_step(params_t, uniforms_t, temperature), known_t, known_flags_t)
 
 
 def _known_steps(model, known, known_mask):
@@ -83,7 +87,7 @@ def cached_sample(model, uniforms, temperature, condition, known, known_mask, in
 
     def body(t, previous, state, drawn):
         values, state = model.sampling_step(previous, state, context, uniforms[:, t], temperature, in_place)
-        values = tf.where(known_flags[:, t], tf.cast(known_steps[:, t], values.dtype), values)
+        values = _keep_known(values, known_steps[:, t], known_flags[:, t])
         return t + 1, values, state, drawn.write(t, values)
 
     _, _, _, drawn = tf.while_loop(
