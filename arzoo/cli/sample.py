@@ -13,7 +13,9 @@ def add_parser(sub, parents):
     p.add_argument("--temperature", type=positive_float, default=1.0)
     p.add_argument("--label", type=int_in(0), help="class label for a class-conditional model "
                    "(default: cycle through the classes)")
-    p.add_argument("--method", choices=["cached", "naive"], default="cached")
+    p.add_argument("--method", choices=["cached", "naive", "parallel"], default=None,
+                   help="the model's default (cached; a flow: parallel, one pass), naive (the reference), "
+                   "parallel (flows only)")
     p.add_argument("--batch-size", type=int_in(1), default=256,
                    help="samples drawn at once (default 256); a larger --n is drawn in batches, with a "
                    "progress bar, each written as it completes (the samples are the same either way)")

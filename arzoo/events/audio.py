@@ -203,7 +203,7 @@ class AudioSpace(EventSpace):
         plan.check(args.max_memory, existing_folder(out))
         os.makedirs(out, exist_ok=True)
         self.say(f"generating {count} x {length} samples ({seconds:.2f} s at {model.sample_rate} Hz, "
-                 f"method={args.method}, {plan.batch_size} at a time) ...")
+                 f"method={args.method or model.default_sampling_method}, {plan.batch_size} at a time) ...")
 
         def draw(start, stop):
             rows = stop - start

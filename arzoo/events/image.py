@@ -179,7 +179,7 @@ class ImageSpace(EventSpace):
         plan.check(args.max_memory, os.path.dirname(os.path.abspath(npy)))
         self.say(
             f"sampling {count} images of {list(model.image_shape)} ({model.num_steps} steps, "
-            f"method={args.method}, {plan.batch_size} at a time) ..."
+            f"method={args.method or model.default_sampling_method}, {plan.batch_size} at a time) ..."
         )
 
         # A model whose condition is a code it cannot sample (the auto-encoder)

@@ -9,6 +9,7 @@ from arzoo.layers.diagonal_lstm import DiagonalLSTM
 from arzoo.layers.gated_activation import GatedActivation
 from arzoo.layers.gated_pixelcnn_block import GatedPixelCNNBlock
 from arzoo.layers.gated_resnet import GatedResNet, concat_elu
+from arzoo.layers.iaf_flow import IAFFlow
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
 from arzoo.layers.masked_dense import MaskedDense, degree_mask
 from arzoo.layers.nade_layer import NADEInput, NADEOutput
@@ -34,6 +35,7 @@ __all__ = [
     "GatedActivation",
     "GatedPixelCNNBlock",
     "GatedResNet",
+    "IAFFlow",
     "MaskedConv2D",
     "MaskedDense",
     "NADEInput",

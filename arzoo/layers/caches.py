@@ -85,6 +85,30 @@ def write_at(buffer, index, value, in_place=False):
     return tf.ensure_shape(updated, buffer.shape)
 
 
+def dilated_taps(queue, t, dilation, value, in_place=False):
+    """The inputs a dilated causal convolution of kernel K reads at time t,
+    from a circular queue of its last (K - 1) d inputs (Paine et al. 2016).
+
+    Args:
+      queue: `[B, (K - 1) d, C]`, input s at slot s mod (K - 1) d.
+      t: the time step (a scalar).
+      dilation: d.
+      value: `[B, C]`, the input at time t.
+      in_place: as for `write_at`.
+
+    Returns `(taps [B, K, C]` of times t - (K - 1) d, ..., t - d, t (oldest
+    first), the queue with `value` written in)`.
+    """
+    length = queue.shape[1]
+    k = length // dilation
+    if k == 1:  # one slice is cheaper than a gather
+        taps = tf.slice(queue, tf.stack([0, t % length, 0]), [-1, 1, -1])
+    else:
+        taps = tf.gather(queue, (t + tf.range(-k, 0) * dilation) % length, axis=1)
+    taps = tf.concat([taps, tf.cast(value, queue.dtype)[:, None]], axis=1)
+    return taps, write_at(queue, t % length, value, in_place=in_place)
+
+
 def write_block(buffer, value, row, col, in_place=False):
     """`buffer` `[B, H, W, C]` with `value` `[B, h, w, C]` written at (row, col)
     (scalars), in place under XLA as `write_at` explains."""

@@ -5,12 +5,15 @@ from arzoo.likelihoods.categorical import Categorical
 from arzoo.likelihoods.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
+from arzoo.likelihoods.discretized_location_scale import DiscretizedLocationScale
 from arzoo.likelihoods.head import LikelihoodHead
 from arzoo.likelihoods.linear_pcm import linear_decode, linear_encode
 from arzoo.likelihoods.mixture_of_gaussians import MixtureOfGaussians
 from arzoo.likelihoods.mu_law import mu_law_decode, mu_law_encode
 
 LIKELIHOODS = ("bernoulli", "categorical", "logistic_mixture")
+# Audio adds ClariNet's single discretized Gaussian (16-bit PCM teachers).
+AUDIO_LIKELIHOODS = LIKELIHOODS + ("gaussian",)
 
 
 def make_head(likelihood, num_channels, num_levels, num_mixtures=5):
@@ -25,14 +28,18 @@ def make_head(likelihood, num_channels, num_levels, num_mixtures=5):
         return Bernoulli(num_channels)
     if likelihood == "logistic_mixture":
         return DiscretizedLogisticMixture(num_channels, num_levels, num_mixtures)
+    if likelihood == "gaussian":
+        return DiscretizedLocationScale(num_channels, num_levels, "gaussian")
     raise ValueError(
-        f"Unknown likelihood {likelihood!r}; allowed: {', '.join(LIKELIHOODS)}."
+        f"Unknown likelihood {likelihood!r}; allowed: {', '.join(AUDIO_LIKELIHOODS)}."
     )
 
 
 __all__ = [
+    "AUDIO_LIKELIHOODS",
     "Bernoulli",
     "Categorical",
+    "DiscretizedLocationScale",
     "DiscretizedLogisticMixture",
     "LikelihoodHead",
     "LIKELIHOODS",

@@ -12,6 +12,7 @@ from arzoo.models.made import MADE
 from arzoo.models.multiscale_pixelcnn import MultiscalePixelCNN
 from arzoo.models.nade import NADE
 from arzoo.models.ordered import OrderedDensityModel
+from arzoo.models.parallel_wavenet import ParallelWaveNet
 from arzoo.models.pixelcnn import PixelCNN
 from arzoo.models.pixel_vae import PixelVAE
 from arzoo.models.pixelcnn_autoencoder import PixelCNNAutoencoder
@@ -35,6 +36,7 @@ __all__ = [
     "MultiscalePixelCNN",
     "NADE",
     "OrderedDensityModel",
+    "ParallelWaveNet",
     "PixelCNN",
     "PixelCNNAutoencoder",
     "PixelCNNPlusPlus",

@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from arzoo.arguments import fits_int32, int_at_least
 
-SAMPLING_METHODS = ("cached", "naive")
+SAMPLING_METHODS = ("cached", "naive", "parallel")
 
 
 def resolve_seeds(num_samples, seed, seeds):
@@ -126,6 +126,10 @@ class AutoregressiveModel(keras.Model):
     jit_sampling = True
     sampling_threads = 1
     ROW_KEYS = ()
+    # What `sample` (and the exported `sample` signature) runs: "cached", or
+    # "parallel" for a model with a `parallel_sample` (a flow: one pass, no
+    # loop over steps).
+    default_sampling_method = "cached"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -397,7 +401,7 @@ class AutoregressiveModel(keras.Model):
         seed=0,
         condition=None,
         temperature=1.0,
-        method="cached",
+        method=None,
         seeds=None,
         length=None,
     ):
@@ -409,34 +413,41 @@ class AutoregressiveModel(keras.Model):
             a row's sample does not depend on the batch it is drawn in.
           condition: B rows of the model's condition (None if unconditional).
           temperature: float or `[B]` floats, finite and > 0.
-          method: "cached" (the incremental `step`s) or "naive" (the whole
+          method: "cached" (the incremental `step`s), "naive" (the whole
             network recomputed at every step; the reference the cached path
-            equals sample for sample).
+            equals sample for sample) or, for a flow, "parallel" (one pass
+            over every step); None: the model's `default_sampling_method`.
           seeds: `[B, 2]` int32, one seed per row (overrides `seed`).
           length: sequence models only: steps to draw (default: what the
             condition covers, else the model's `sample_length`).
         """
-        _check_method(method)
+        method = self.check_sampling_method(self.default_sampling_method if method is None else method)
         seeds = resolve_seeds(num_samples, seed, seeds)
         batch = int(seeds.shape[0])
         condition = self.check_condition(condition, batch, length)
         blank = self.blank_events(batch, length, condition)
         return self._run_sampler(method, seeds, condition, temperature, blank, tf.zeros_like(blank, tf.bool))
 
-    def complete(self, x, known_mask, seed=0, condition=None, temperature=1.0, method="cached", seeds=None):
+    def complete(self, x, known_mask, seed=0, condition=None, temperature=1.0, method=None, seeds=None):
         """Sample the unknown parts of `x` given the known ones, in sampling
         order (image completion, audio or text continuation).
 
         Args:
           x: events; only the entries where `known_mask` is true are read.
           known_mask: bool or 0/1 in `x`'s shape, true where `x` is given.
-          seed, condition, temperature, method, seeds: as for `sample`.
+          seed, condition, temperature, seeds: as for `sample`.
+          method: "cached" (None) or "naive".
 
         Returns events equal to `x` where `known_mask` is true. Known values
         are conditioned on only through what precedes each step: a step
         reads the known values before it, never those after it.
         """
-        _check_method(method)
+        if method == "parallel":
+            raise ValueError(
+                "complete draws with method='cached' or 'naive': each step conditions on the known values "
+                "before it, which a parallel pass cannot."
+            )
+        method = self.check_sampling_method("cached" if method is None else method)
         x, known_mask = self.align_known_mask(tf.convert_to_tensor(x), check_mask_values(known_mask))
         x = self.check_events(x, where=known_mask)
         x = tf.where(known_mask, x, tf.zeros_like(x))
@@ -444,6 +455,15 @@ class AutoregressiveModel(keras.Model):
         seeds = resolve_seeds(batch, seed, seeds)
         condition = self.check_condition(condition, batch, self.num_steps_of(x))
         return self._run_sampler(method, seeds, condition, temperature, x, known_mask)
+
+    def check_sampling_method(self, method):
+        """`method` if this model samples by it, else a ValueError naming the allowed ones."""
+        allowed = [m for m in SAMPLING_METHODS if m != "parallel" or hasattr(self, "parallel_sample")]
+        if method not in allowed:
+            raise ValueError(
+                f"Unknown sampling method {method!r}; allowed: {', '.join(allowed)} (for {type(self).__name__})."
+            )
+        return method
 
     def sampling_target(self, seeds, condition):
         """(the model whose steps the sampling loop runs, the condition it
@@ -477,7 +497,7 @@ class AutoregressiveModel(keras.Model):
         if target is not self:
             target.jit_sampling = self.jit_sampling
             return target._run_sampler(method, seeds, condition, temperature, known, known_mask)
-        jit = method == "cached" and self.jit_sampling
+        jit = method == "cached" and self.jit_sampling  # a parallel pass gains nothing from it
         uniforms = traced_step_uniforms(seeds, tf.constant(self.num_steps_of(known), tf.int32), self.uniforms_per_step)
         args = (uniforms, temperature, condition, known, known_mask)
         # One trace for every batch size (XLA still compiles per size): the
@@ -511,8 +531,3 @@ def _tensor_paths(nest, prefix=""):
             yield from _tensor_paths(item, f"{prefix}[{i}]")
     elif nest is not None:
         yield prefix, nest
-
-
-def _check_method(method):
-    if method not in SAMPLING_METHODS:
-        raise ValueError(f"Unknown sampling method {method!r}; allowed: {', '.join(SAMPLING_METHODS)}.")

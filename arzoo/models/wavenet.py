@@ -5,27 +5,18 @@ import numpy as np
 import tensorflow as tf
 
 from arzoo.layers import CausalConv1D, WaveNetBlock, caches
-from arzoo.likelihoods import (
-    LIKELIHOODS,
-    linear_decode,
-    linear_encode,
-    make_head,
-    mu_law_decode,
-    mu_law_encode,
-)
-from arzoo.arguments import int_at_least, one_of, optional_int_at_least
+from arzoo.arguments import int_at_least, one_of
+from arzoo.likelihoods import AUDIO_LIKELIHOODS, make_head
+from arzoo.models.audio_conditioning import AudioConditioning
 from arzoo.models.base import AutoregressiveModel
 from arzoo.models.registry import register_model
 from arzoo.models.sequence import SequenceEvents
-from arzoo.models.validation import check_rows, split_audio_condition
 
-UPSAMPLINGS = ("repeat", "transposed")
-COMPANDINGS = ("mu_law", "linear")
 INPUT_ENCODINGS = ("one_hot", "scalar")
 
 
 @register_model("wavenet")
-class WaveNet(SequenceEvents, AutoregressiveModel):
+class WaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
     """p(x) = prod_t p(x_t | x_<t, speaker, features) over audio levels x_t.
 
     x is one channel of integer levels in [0, num_levels): mu-law codes
@@ -51,7 +42,9 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
 
     Args:
       num_levels: levels of x (256 for 8-bit mu-law).
-      likelihood: "categorical" or "logistic_mixture" (or "bernoulli" for 2 levels).
+      likelihood: "categorical", "logistic_mixture", "gaussian" (one discretized
+        Gaussian, ClariNet's teacher for 16-bit PCM; `DiscretizedLocationScale`)
+        or "bernoulli" (2 levels).
       num_mixtures: components of the logistic mixture.
       dilations: dilation of every block; overrides num_stacks / layers_per_stack.
       num_stacks, layers_per_stack: dilations 1 ... 2^(layers_per_stack-1), repeated.
@@ -86,7 +79,7 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
     """
 
     modality = "audio"
-    likelihoods = LIKELIHOODS
+    likelihoods = AUDIO_LIKELIHOODS
     event_description = "mono audio levels"
     # Sample the rows of a batch in up to this many parallel groups on a CPU
     # (None: one per core; see arzoo.sampling.row_groups). Same samples.
@@ -117,9 +110,12 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_levels = int_at_least("num_levels", num_levels, 2)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"Unknown likelihood {likelihood!r}; allowed: {', '.join(LIKELIHOODS)}.")
+        self.init_audio_conditioning(
+            num_levels, num_speakers, speaker_embedding_size, local_channels, hop_length, upsampling,
+            sample_rate, sample_length, companding,
+        )
+        if likelihood not in AUDIO_LIKELIHOODS:
+            raise ValueError(f"Unknown likelihood {likelihood!r}; allowed: {', '.join(AUDIO_LIKELIHOODS)}.")
         self.likelihood = likelihood
         self.num_mixtures = int_at_least("num_mixtures", num_mixtures, 1)
         if dilations is None:
@@ -134,35 +130,13 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         self.gate_channels = int_at_least("gate_channels", gate_channels, 1)
         self.skip_channels = int_at_least("skip_channels", skip_channels, 1)
         self.output_channels = int_at_least("output_channels", output_channels, 1)
-        self.num_speakers = optional_int_at_least("num_speakers", num_speakers, 1)
-        self.speaker_embedding_size = int_at_least("speaker_embedding_size", speaker_embedding_size, 1)
-        self.local_channels = optional_int_at_least("local_channels", local_channels, 1)
-        self.hop_length = int_at_least("hop_length", hop_length, 1)
-        self.upsampling = one_of("upsampling", upsampling, UPSAMPLINGS)
-        self.sample_rate = int_at_least("sample_rate", sample_rate, 1)
-        self.sample_length = int_at_least("sample_length", sample_length, 1)
         if input_encoding is None:
             input_encoding = "one_hot" if self.num_levels <= 256 else "scalar"
         self.input_encoding = one_of("input_encoding", input_encoding, INPUT_ENCODINGS)
-        if companding is None:
-            companding = "mu_law" if self.num_levels <= 256 else "linear"
-        self.companding = one_of("companding", companding, COMPANDINGS)
         self.head = make_head(likelihood, 1, self.num_levels, self.num_mixtures)
         self.input_channels = self.num_levels if input_encoding == "one_hot" else 1
 
         self.input_conv = CausalConv1D(self.residual_channels, self.kernel_size, name="input_conv")
-        self.speaker_embedding = (
-            keras.layers.Embedding(self.num_speakers, self.speaker_embedding_size, name="speaker_embedding")
-            if self.num_speakers
-            else None
-        )
-        self.upsampler = (
-            keras.layers.Conv1DTranspose(
-                self.local_channels, self.hop_length, strides=self.hop_length, name="upsampler"
-            )
-            if self.local_channels and upsampling == "transposed"
-            else None
-        )
         last = len(self.dilations) - 1
         self.blocks = [
             WaveNetBlock(
@@ -171,7 +145,7 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
                 self.skip_channels,
                 d,
                 self.kernel_size,
-                global_channels=self.speaker_embedding_size if self.num_speakers else None,
+                global_channels=self.global_channels,
                 local_channels=self.local_channels,
                 residual=i < last,
                 name=f"block{i}",
@@ -189,72 +163,12 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         """How many past samples the distribution of x_t reads: 1 + (K-1)(1 + sum d)."""
         return 1 + (self.kernel_size - 1) * (1 + sum(self.dilations))
 
-    @property
-    def is_conditional(self):
-        return self.num_speakers is not None or self.local_channels is not None
-
-    def encode_audio(self, audio):
-        """Float audio in [-1, 1] -> levels, by the model's companding."""
-        encode = mu_law_encode if self.companding == "mu_law" else linear_encode
-        return encode(audio, self.num_levels)
-
-    def decode_audio(self, levels):
-        """Levels -> float audio in [-1, 1] (bin centres)."""
-        decode = mu_law_decode if self.companding == "mu_law" else linear_decode
-        return decode(levels, self.num_levels)
-
-    # ----- conditions --------------------------------------------------------
-
-    def split_condition(self, condition, length=None):
-        """`condition` -> (speaker ids `[B]` int32 or None, features `[B, F, D]` or None),
-        validated (values checked when running eagerly). `length`, if given,
-        is the number of samples the features must cover."""
-        return split_audio_condition(condition, self.num_speakers, self.local_channels, self.hop_length, length)
-
-    def check_condition(self, condition, batch=None, length=None):
-        length = int(length) if isinstance(length, (int, np.integer)) else None  # else blank_events refuses it
-        speaker, features = self.split_condition(condition, length)
-        check_rows("speaker", speaker, batch)
-        check_rows("features", features, batch)
-        return self.join_condition(speaker, features)
-
-    def default_length(self, condition):
-        """`sample`'s length: what the (validated) local features cover, else `sample_length`."""
-        if not self.local_channels:
-            return self.sample_length
-        features = condition["features"] if isinstance(condition, dict) else condition
-        return int(features.shape[1]) * self.hop_length
-
-    def speaker_vector(self, speaker):
-        return None if speaker is None else self.speaker_embedding(speaker)
-
     def global_biases(self, speaker):
         """What the speaker adds to every block's gate, `[B, 2G]` per block
         (None per block without speakers): constant over time, so incremental
         generation computes it once, not at every step."""
         vector = self.speaker_vector(speaker)
         return [None if vector is None else block.global_bias(vector) for block in self.blocks]
-
-    def upsample(self, features, length):
-        """`[B, F, D]` frames -> `[B, length, D]`, frame i over samples [i hop, (i+1) hop)."""
-        if features is None:
-            return None
-        if self.upsampler is not None:
-            upsampled = self.upsampler(features)
-        else:
-            upsampled = tf.repeat(features, self.hop_length, axis=1)
-        return upsampled[:, :length]
-
-    def upsample_at(self, features, t):
-        """The upsampled features `[B, D]` at sample t (a scalar), without upsampling the rest."""
-        if features is None:
-            return None
-        frame = tf.gather(features, t // self.hop_length, axis=1)
-        if self.upsampler is None:
-            return frame
-        # Conv1DTranspose with kernel = stride = hop: y[f hop + k] = K[k] x[f] + b.
-        kernel = tf.gather(self.upsampler.kernel, t % self.hop_length)  # [D_out, D_in]
-        return tf.matmul(frame, kernel, transpose_b=True) + self.upsampler.bias
 
     # ----- the network -------------------------------------------------------
 
@@ -298,30 +212,9 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         self.call(tf.zeros([1, self.kernel_size], tf.int32), condition)
         self.built = True
 
-    def dummy_condition(self, batch_size, length=None):
-        length = self.sample_length if length is None else length
-        speaker = tf.zeros([batch_size], tf.int32) if self.num_speakers else None
-        features = None
-        if self.local_channels:
-            frames = -(-length // self.hop_length)
-            features = tf.zeros([batch_size, frames, self.local_channels], tf.float32)
-        return self.join_condition(speaker, features)
-
-    def join_condition(self, speaker, features):
-        """The inverse of `split_condition`: the condition `call` takes."""
-        if speaker is not None and features is not None:
-            return {"speaker": speaker, "features": features}
-        return speaker if speaker is not None else features
-
     # ----- likelihoods -------------------------------------------------------
 
     bits_per_sample = SequenceEvents.bits_per_step
-
-    def inputs_from_batch(self, batch):
-        """(x, condition) from a training batch `{"audio", "speaker", "features"}`."""
-        speaker = batch["speaker"] if self.num_speakers else None
-        features = batch["features"] if self.local_channels else None
-        return batch["audio"], self.join_condition(speaker, features)
 
     # ----- incremental contract ----------------------------------------------
 
@@ -354,19 +247,11 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
         global_biases, features = context
         position = state["position"]
         t = position[0]
-        k = self.kernel_size - 1
         encoded = self.encode_inputs(tf.cast(inputs_t[:, 0], tf.int32))
         encoded = tf.where(t > 0, encoded, tf.zeros_like(encoded))
 
         def advance(queue, dilation, value):
-            # Taps of times t - (K-1)d ... t - d (oldest first), then value at t.
-            length = k * dilation
-            if k == 1:  # one slice is cheaper than a gather
-                taps = tf.slice(queue, tf.stack([0, t % length, 0]), [-1, 1, -1])
-            else:
-                taps = tf.gather(queue, (t + tf.range(-k, 0) * dilation) % length, axis=1)
-            taps = tf.concat([taps, value[:, None]], axis=1)
-            return taps, caches.write_at(queue, t % length, value, in_place=in_place)
+            return caches.dilated_taps(queue, t, dilation, value, in_place=in_place)
 
         taps, input_queue = advance(state["input_queue"], 1, encoded)
         kernel = tf.reshape(self.input_conv.kernel, [self.kernel_size * self.input_channels, -1])
@@ -387,7 +272,6 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
     def get_config(self):
         config = super().get_config()
         config.update(
-            num_levels=self.num_levels,
             likelihood=self.likelihood,
             num_mixtures=self.num_mixtures,
             dilations=list(self.dilations),
@@ -396,14 +280,7 @@ class WaveNet(SequenceEvents, AutoregressiveModel):
             gate_channels=self.gate_channels,
             skip_channels=self.skip_channels,
             output_channels=self.output_channels,
-            num_speakers=self.num_speakers,
-            speaker_embedding_size=self.speaker_embedding_size,
-            local_channels=self.local_channels,
-            hop_length=self.hop_length,
-            upsampling=self.upsampling,
-            sample_rate=self.sample_rate,
-            sample_length=self.sample_length,
             input_encoding=self.input_encoding,
-            companding=self.companding,
+            **self.audio_conditioning_config(),
         )
         return config

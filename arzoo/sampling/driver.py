@@ -12,6 +12,9 @@ reference; `cached` goes through the model's incremental protocol
 what the events are: the model's event hooks (`to_steps`, `from_steps`,
 `write_step`, `params_at`, `values_dtype`) say.
 
+A flow (Parallel WaveNet) adds a third method, `parallel`: its own pass
+over every step at once from the same uniforms.
+
 The uniforms are an input rather than drawn inside the loop because XLA
 derives stateless random numbers from a seed tensor differently from the
 TensorFlow kernels: drawing them outside keeps a compiled loop, an
@@ -138,4 +141,11 @@ def row_wise_sample(model, uniforms, temperature, condition, known, known_mask, 
     return model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2]))
 
 
-SAMPLERS = {"naive": naive_sample, "cached": cached_sample}
+def parallel_sample(model, uniforms, temperature, condition, known, known_mask, in_place=False):
+    """A flow's one pass over every step (`model.parallel_sample`): the
+    same uniforms, no loop over steps."""
+    del in_place
+    return model.parallel_sample(uniforms, temperature, condition, known, known_mask)
+
+
+SAMPLERS = {"naive": naive_sample, "cached": cached_sample, "parallel": parallel_sample}

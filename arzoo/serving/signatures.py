@@ -33,7 +33,7 @@ not appear in a SavedModel.
 import numpy as np
 import tensorflow as tf
 
-from arzoo.sampling.driver import cached_sample
+from arzoo.sampling.driver import SAMPLERS
 from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
 from arzoo.serving.protocol import DEFAULT_SIGNATURE, STATE_PREFIX
 
@@ -103,10 +103,14 @@ class ServingModule(tf.Module):
     def metadata_values(self):
         """{output name: int or list of ints}: the `metadata` signature's
         rows. A bound's export adds `likelihood_is_exact` = 0 (absent: exact,
-        as in every export before it), a model with a code `latent_dim`."""
+        as in every export before it), a model with a code `latent_dim`, a
+        flow `flow` = 1 (its `sample` is one parallel pass, its `log_prob`
+        and `step` the sequential inversion)."""
         values = dict(self.events.serving_metadata(self))
         if not self.model.likelihood_is_exact:
             values["likelihood_is_exact"] = 0
+        if self.model.default_sampling_method == "parallel":
+            values["flow"] = 1
         if self.model.latent_dim is not None:
             values["latent_dim"] = self.model.latent_dim
         return values
@@ -242,20 +246,23 @@ class ServingModule(tf.Module):
 
         return self._with_checks(checks, run)
 
-    def _generate(self, inputs, known, known_mask, target=None):
-        """The cached loop of `target` (model, condition), default the
-        model's `sampling_target` (a latent-variable model's decoder)."""
+    def _generate(self, inputs, known, known_mask, target=None, method="cached"):
+        """The sampler `method` (the cached loop, or a flow's parallel pass)
+        of `target` (model, condition), default the model's
+        `sampling_target` (a latent-variable model's decoder)."""
         if target is None:
             target = self.model.sampling_target(inputs["seed"], self.events.serving_condition(inputs))
         model, condition = target
         uniforms = step_uniforms(inputs["seed"], model.num_steps_of(known), model.uniforms_per_step)
-        samples = cached_sample(model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
+        samples = SAMPLERS[method](model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
         return {"samples": samples, **self.events.serving_sample_outputs(samples)}
 
     def _generate_from_blank(self, inputs, shape, target=None):
-        """`_generate` from nothing known: a blank canvas of `shape`."""
+        """`_generate` from nothing known, a blank canvas of `shape`, by the
+        target's default sampler (a flow's: one pass, no loop over time)."""
         blank = tf.zeros(shape, self.model.values_dtype)
-        return self._generate(inputs, blank, tf.zeros(shape, tf.int32), target)
+        method = (target[0] if target is not None else self.model).default_sampling_method
+        return self._generate(inputs, blank, tf.zeros(shape, tf.int32), target, method)
 
     def _complete(self, inputs):
         x, known_mask, temperature = inputs["x"], inputs["known_mask"], inputs["temperature"]
