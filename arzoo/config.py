@@ -16,7 +16,7 @@ import yaml
 
 from arzoo.models.registry import constructor_arguments, get_model_class, list_models
 
-SECTIONS = ("model", "data", "training")
+SECTIONS = ("model", "data", "training", "distillation")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 
 
@@ -83,6 +83,28 @@ class TrainingConfig:
     seed: int = 0
     # Stop after this many seconds of training (a CPU budget), whatever `steps`.
     max_seconds: Optional[float] = None
+
+
+@dataclasses.dataclass
+class DistillationConfig:
+    """`arzoo distill`'s losses (Parallel WaveNet, ClariNet): an optional
+    section; see `arzoo.training.distillation`."""
+
+    # The teacher run (a folder or .keras file); `arzoo distill` records it here.
+    teacher: Optional[str] = None
+    kl_weight: float = 1.0
+    # Monte-Carlo samples of x_t per step for a KL without a closed form
+    # (a logistic-mixture teacher, or a logistic student).
+    kl_samples: int = 8
+    # ClariNet's lambda: (log s_student - log s_teacher)^2 per step (a Gaussian teacher).
+    log_scale_weight: float = 4.0
+    # Parallel WaveNet's power loss: squared difference of the mean STFT power
+    # per frequency band of the student's audio and the real clip's.
+    power_weight: float = 1.0
+    stft_frame_length: int = 512
+    stft_frame_step: int = 128
+    # Minus this times the KL to the teacher given another speaker (0: off).
+    contrastive_weight: float = 0.0
 
 
 # What a value of each annotated field type may be (YAML gives int, float,
@@ -166,6 +188,13 @@ def validate_config(config):
     model = validate_model_section(config.get("model"))
     data = _check_fields("data", DataConfig, config.get("data") or {})
     training = _check_fields("training", TrainingConfig, config.get("training") or {})
+    distillation = None
+    if config.get("distillation") is not None:
+        distillation = _check_fields("distillation", DistillationConfig, config["distillation"])
+        _check_positive("distillation", distillation, ["kl_samples", "stft_frame_length", "stft_frame_step"])
+        for key in ("kl_weight", "log_scale_weight", "power_weight", "contrastive_weight"):
+            if getattr(distillation, key) < 0:
+                raise ConfigError(f"distillation.{key} must be >= 0, got {getattr(distillation, key)!r}.")
     _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length", "sequence_length"])
     _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices", "max_seconds"])
     decay = training.learning_rate_decay
@@ -180,7 +209,10 @@ def validate_config(config):
         )
     if training.ema_decay is not None and not 0.0 < training.ema_decay < 1.0:
         raise ConfigError(f"training.ema_decay must lie in (0, 1), got {training.ema_decay!r}.")
-    return {"model": model, "data": data, "training": training}
+    validated = {"model": model, "data": data, "training": training}
+    if distillation is not None:
+        validated["distillation"] = distillation
+    return validated
 
 
 def apply_overrides(raw, overrides):

@@ -25,11 +25,14 @@ class Run:
 
 def config_to_raw(config):
     """A validated config back to plain YAML-able dicts."""
-    return {
+    raw = {
         "model": dict(config["model"]),
         "data": dataclasses.asdict(config["data"]),
         "training": dataclasses.asdict(config["training"]),
     }
+    if config.get("distillation") is not None:
+        raw["distillation"] = dataclasses.asdict(config["distillation"])
+    return raw
 
 
 def save_run_config(output_dir, config):

@@ -1,4 +1,4 @@
-"""The `arzoo` command line: train, eval, sample, audit, export, serve, client, data, demo.
+"""The `arzoo` command line: train, distill, eval, sample, audit, export, serve, client, data, demo.
 
 One module per command owns its parser (`add_parser`) and its work (`run`);
 the work lives in the library (`arzoo.training`, `arzoo.evaluation`,
@@ -13,10 +13,10 @@ import os
 import sys
 import tempfile
 
-from arzoo.cli import audit, client, data, demo, evaluate, export, sample, serve, train
+from arzoo.cli import audit, client, data, demo, distill, evaluate, export, sample, serve, train
 from arzoo.cli.common import disk_full_message, user_errors
 
-COMMANDS = (train, evaluate, sample, audit, export, demo, data, serve, client)
+COMMANDS = (train, distill, evaluate, sample, audit, export, demo, data, serve, client)
 
 
 def _version():

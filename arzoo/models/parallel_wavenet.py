@@ -316,6 +316,43 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
         }
         return params, new_state
 
+    # ----- training: maximum likelihood, or distillation from a teacher --------
+
+    def attach_teacher(self, distillation):
+        """Train by `distillation` (an `arzoo.training.distillation.Distillation`,
+        holding the frozen teacher) instead of maximum likelihood. The teacher
+        is not tracked: it is neither trained nor saved with the student."""
+        object.__setattr__(self, "_distillation", distillation)
+
+    @property
+    def distillation(self):
+        return getattr(self, "_distillation", None)
+
+    def training_log_probs(self, x, condition, step):
+        """Minus the distillation loss per step with a teacher attached
+        (the training loop's figure is then that loss, in bits per sample);
+        else the exact log-likelihood, whose O(T) loop makes direct
+        training slow: distil."""
+        if self.distillation is None:
+            return super().training_log_probs(x, condition, step)
+        return -self.distillation.loss_per_step(self, x, condition, step)
+
+    def training_diagnostics(self, x, condition=None):
+        """With a teacher: each distillation term and the output level of
+        the student's audio beside the real clips' (`student_rms`, `data_rms`)."""
+        if self.distillation is None:
+            return {}
+        return self.distillation.diagnostics(self, x, condition)
+
+    def diagnostic_warnings(self, diagnostics):
+        student, data = diagnostics.get("student_rms"), diagnostics.get("data_rms")
+        if student is None or not data:
+            return []
+        if student < 0.25 * data:
+            return [f"the student's audio is {20 * np.log10(max(student, 1e-9) / data):.1f} dB below the data's "
+                    "(whispering): raise distillation.power_weight or train longer."]
+        return []
+
     # ----- serialization -----------------------------------------------------
 
     def get_config(self):

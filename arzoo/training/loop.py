@@ -197,7 +197,7 @@ def make_train_step(strategy, model, optimizer, step, global_batch_size, clip_no
     return train_step
 
 
-def _build(strategy, config):
+def _build(strategy, config, setup_model=None):
     """Model, optimizer (with its slots) and step counter, all in `strategy`'s scope.
 
     Everything is created before a checkpoint is restored, so restoring
@@ -209,6 +209,8 @@ def _build(strategy, config):
         _check_trainable(model)
         if not model.built:
             model.build()
+        if setup_model is not None:
+            setup_model(model)
         optimizer = make_optimizer(config["training"])
         optimizer.build(model.trainable_variables)
         step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -275,6 +277,7 @@ def train(
     train_dataset=None,
     test_dataset=None,
     strategy=None,
+    setup_model=None,
 ):
     """Train the config's model, resuming from `output_dir` when it has a checkpoint.
 
@@ -304,6 +307,9 @@ def train(
       test_dataset: likewise for evaluation (`training.eval_every`).
       strategy: an existing `tf.distribute.Strategy` to use instead of
         building `training.strategy`.
+      setup_model: called with the built model inside the strategy's scope,
+        before anything is restored or trained (`arzoo distill` attaches the
+        teacher here).
 
     Returns:
       A `TrainResult`.
@@ -330,7 +336,7 @@ def train(
     if strategy is None:
         strategy = make_strategy(training.strategy, training.num_devices, training.tpu)
     chief = is_chief(strategy)
-    model, optimizer, step = _build(strategy, config)
+    model, optimizer, step = _build(strategy, config, setup_model)
     if train_dataset is None:
         source_fn = lambda: input_pipeline.load_model_split(data, data.train_split, model, training=True)  # noqa: E731
     elif callable(train_dataset):
