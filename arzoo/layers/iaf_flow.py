@@ -16,9 +16,9 @@ class IAFFlow(keras.layers.Layer):
     f is a conditional WaveNet over the flow's input z shifted one step
     right (so step t reads z_<t only): a causal input convolution, gated
     residual blocks with the given dilations (their skip outputs summed),
-    ReLU -> 1x1 -> ReLU -> 1x1 to the shift and the log-scale. The last 1x1
-    starts at zero, so a fresh flow is the identity. The log-scale is floored
-    at `min_log_scale`.
+    ReLU -> 1x1 -> ReLU -> 1x1 to the shift and the log-scale. The last 1x1's
+    kernel starts at zero, so a fresh flow is z' = z exp(initial_log_scale).
+    The log-scale is floored at `min_log_scale`.
 
     Sampling runs `call` over every time step at once (z is known); the
     density inverts the flow one step at a time, z_t = (z'_t - mu_t) / s_t,
@@ -31,6 +31,7 @@ class IAFFlow(keras.layers.Layer):
       global_channels: width of the speaker vector, or None.
       local_channels: width of the upsampled features, or None.
       min_log_scale: the floor of log s.
+      initial_log_scale: log s of the fresh flow (its shift starts at 0).
 
     References:
       [1] van den Oord et al. (2018). Parallel WaveNet: Fast High-Fidelity
@@ -49,6 +50,7 @@ class IAFFlow(keras.layers.Layer):
         global_channels=None,
         local_channels=None,
         min_log_scale=-7.0,
+        initial_log_scale=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -60,6 +62,7 @@ class IAFFlow(keras.layers.Layer):
         self.global_channels = optional_int_at_least("global_channels", global_channels, 1)
         self.local_channels = optional_int_at_least("local_channels", local_channels, 1)
         self.min_log_scale = float(min_log_scale)
+        self.initial_log_scale = float(initial_log_scale)
         self.input_conv = CausalConv1D(self.residual_channels, self.kernel_size, name="input_conv")
         last = len(self.dilations) - 1
         self.blocks = [
@@ -79,6 +82,7 @@ class IAFFlow(keras.layers.Layer):
             block.build((None, None, self.residual_channels))
         self.output_hidden.build((None, None, self.skip_channels))
         self.output_affine.build((None, None, self.skip_channels))
+        self.output_affine.bias.assign([0.0, self.initial_log_scale])
         self.built = True
 
     @property
@@ -139,5 +143,6 @@ class IAFFlow(keras.layers.Layer):
             global_channels=self.global_channels,
             local_channels=self.local_channels,
             min_log_scale=self.min_log_scale,
+            initial_log_scale=self.initial_log_scale,
         )
         return config

@@ -70,6 +70,10 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
         of every flow's WaveNet.
       min_log_scale: floor of log a_t (each flow floors its log s at
         min_log_scale / K, so the sum never goes below it).
+      initial_scale: a_t of the fresh student (each flow starts as
+        z' = z initial_scale^(1/K)): unit noise is 20 dB louder than speech,
+        and a distilled student that starts there stays too loud for
+        hundreds of steps (its teacher, given loud audio, predicts more).
       num_speakers, speaker_embedding_size, local_channels, hop_length,
       upsampling, sample_rate, sample_length, companding: as WaveNet's.
 
@@ -107,6 +111,7 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
         gate_channels=64,
         skip_channels=64,
         min_log_scale=MIN_LOG_SCALE,
+        initial_scale=0.05,
         num_speakers=None,
         speaker_embedding_size=16,
         local_channels=None,
@@ -148,6 +153,13 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
         if isinstance(min_log_scale, bool) or not isinstance(min_log_scale, (int, float)) or min_log_scale >= 0:
             raise ValueError(f"min_log_scale must be a negative number, got min_log_scale={min_log_scale!r}.")
         self.min_log_scale = float(min_log_scale)
+        if isinstance(initial_scale, bool) or not isinstance(initial_scale, (int, float)) or \
+                not np.exp(self.min_log_scale) <= initial_scale <= 1.0:
+            raise ValueError(
+                f"initial_scale must be a number in [exp(min_log_scale), 1] = [{np.exp(self.min_log_scale):.3g}, 1], "
+                f"got initial_scale={initial_scale!r}."
+            )
+        self.initial_scale = float(initial_scale)
         if self.companding != "linear":
             raise ValueError(
                 f"companding={self.companding!r}: a flow is a density over linear amplitudes; "
@@ -158,7 +170,8 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
             IAFFlow(
                 self.flow_dilations(k), self.kernel_size, self.residual_channels, self.gate_channels,
                 self.skip_channels, global_channels=self.global_channels, local_channels=self.local_channels,
-                min_log_scale=self.min_log_scale / self.num_flows, name=f"flow{k}",
+                min_log_scale=self.min_log_scale / self.num_flows,
+                initial_log_scale=float(np.log(self.initial_scale)) / self.num_flows, name=f"flow{k}",
             )
             for k in range(self.num_flows)
         ]
@@ -368,6 +381,7 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
             gate_channels=self.gate_channels,
             skip_channels=self.skip_channels,
             min_log_scale=self.min_log_scale,
+            initial_scale=self.initial_scale,
             **self.audio_conditioning_config(),
         )
         return config

@@ -9,7 +9,7 @@ q(x_t | z_<t) = b_t + a_t noise. The loss per step is
 
     kl_weight * KL(q_t || p_T,t)
     + log_scale_weight * (log a_t - log s_T,t)^2          (Gaussian teacher)
-    + power_weight * || phi(x) - phi(y) ||^2 / T            (per clip)
+    + power_weight * ||phi(x) - phi(y)||^2 / ||phi(y)||_1^2   (of the clip, at every step)
     - contrastive_weight * KL(q_t || p_T,t(other speaker))
 
 with phi the mean STFT power per frequency band and y the real clip. The KL
@@ -149,8 +149,9 @@ class Distillation:
             terms["log_scale_penalty"] = tf.square(out["log_scale"] - teacher_log_scale)
         real = student.decode_audio(tf.cast(x, tf.int32))
         power = power_loss(out["x"], real, settings.stft_frame_length, settings.stft_frame_step)
-        length = tf.cast(shape[1], tf.float32)
-        terms["power"] = tf.tile((power / length)[:, None], [1, shape[1]])
+        # A property of the whole clip, charged at every step: its weight is
+        # then on the scale of the per-step KL whatever the clip length.
+        terms["power"] = tf.tile(power[:, None], [1, shape[1]])
         if settings.contrastive_weight > 0:
             terms["contrastive"] = -self.kl(student, out, self.teacher_params(out["x"], other_speakers(condition)),
                                             step)
@@ -172,12 +173,10 @@ class Distillation:
         return tf.add_n([weights[name] * value for name, value in terms.items()])
 
     def diagnostics(self, student, x, condition):
-        """{name: float}: each term's mean per step (nats; power per clip) and
+        """{name: float}: each term's mean per step (the power term: per clip) and
         the RMS level of the student's audio beside the real clips'."""
         terms, levels = self.terms(student, x, condition, step=None)
         report = {f"distill_{name}": float(tf.reduce_mean(value)) for name, value in terms.items()}
-        if "power" in terms:
-            report["distill_power"] = float(tf.reduce_mean(terms["power"]) * float(np.shape(x)[1]))
         for name, value in levels.items():
             report[name] = float(tf.reduce_mean(value))
         return report
@@ -213,7 +212,7 @@ def distill(teacher_run, config, output_dir, **train_kwargs):
     settings = dataclasses.replace(config.get("distillation") or DistillationConfig(),
                                    teacher=os.path.abspath(os.fspath(teacher_run)))
     clip = config["data"].clip_length
-    if clip is not None and clip < settings.stft_frame_length:
+    if clip is not None and settings.power_weight > 0 and clip < settings.stft_frame_length:
         raise DistillationError(
             f"data.clip_length={clip} is shorter than distillation.stft_frame_length="
             f"{settings.stft_frame_length}: the power loss needs at least one STFT frame per clip."
@@ -253,10 +252,21 @@ def mean_stft_power(audio, frame_length, frame_step):
 
 
 def power_loss(audio, real, frame_length, frame_step):
-    """`[B]`: the squared distance of the mean STFT power per band of the
-    student's audio and the real clip's (summed over bands)."""
-    difference = mean_stft_power(audio, frame_length, frame_step) - mean_stft_power(real, frame_length, frame_step)
-    return tf.reduce_sum(tf.square(difference), axis=-1)
+    """`[B]`: Parallel WaveNet's power loss, ||phi(x) - phi(y)||^2 over
+    frequency bands, divided by ||phi(y)||_1^2; phi_b the mean STFT power of
+    band b over the clip, x the student's audio, y the real clip.
+
+    The division (by a constant of the real clip, so the gradient's direction
+    is the original's) makes the figure independent of the level and the
+    frame length, on the scale of the per-step KL: 0 for the same long-term
+    spectrum, about 1 / bands for silence. It weighs the bands where the
+    speech has its energy. (A per-band log distance, tried first, is
+    minimised by a noise-like student well below the data's level: its
+    noise floor above the speech bands costs as much as the speech bands.)"""
+    student = mean_stft_power(audio, frame_length, frame_step)
+    target = mean_stft_power(real, frame_length, frame_step)
+    distance = tf.reduce_sum(tf.square(student - target), axis=-1)
+    return distance / (tf.square(tf.reduce_sum(target, axis=-1)) + 1e-20)
 
 
 def other_speakers(condition):
