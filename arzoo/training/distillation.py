@@ -9,7 +9,7 @@ q(x_t | z_<t) = b_t + a_t noise. The loss per step is
 
     kl_weight * KL(q_t || p_T,t)
     + log_scale_weight * (log a_t - log s_T,t)^2          (Gaussian teacher)
-    + power_weight * ||phi(x) - phi(y)||^2 / ||phi(y)||_1^2   (of the clip, at every step)
+    + power_weight * ||phi(x) - phi(y)||^2 / (||phi(x)||_1 + ||phi(y)||_1)^2   (of the clip, at every step)
     - contrastive_weight * KL(q_t || p_T,t(other speaker))
 
 with phi the mean STFT power per frequency band and y the real clip. The KL
@@ -252,21 +252,23 @@ def mean_stft_power(audio, frame_length, frame_step):
 
 
 def power_loss(audio, real, frame_length, frame_step):
-    """`[B]`: Parallel WaveNet's power loss, ||phi(x) - phi(y)||^2 over
-    frequency bands, divided by ||phi(y)||_1^2; phi_b the mean STFT power of
-    band b over the clip, x the student's audio, y the real clip.
+    """`[B]`: Parallel WaveNet's power loss ||phi(x) - phi(y)||^2 over
+    frequency bands, divided by (||phi(x)||_1 + ||phi(y)||_1)^2; phi_b the
+    mean STFT power of band b over the clip, x the student's audio, y the
+    real clip.
 
-    The division (by a constant of the real clip, so the gradient's direction
-    is the original's) makes the figure independent of the level and the
-    frame length, on the scale of the per-step KL: 0 for the same long-term
-    spectrum, about 1 / bands for silence. It weighs the bands where the
-    speech has its energy. (A per-band log distance, tried first, is
-    minimised by a noise-like student well below the data's level: its
-    noise floor above the speech bands costs as much as the speech bands.)"""
+    The division makes the figure independent of the level and the frame
+    length and bounds it by 1 (a clip of silence among the real ones cannot
+    blow it up, as dividing by the real clip's power alone did: a loss of
+    11,000 bits at one step), on the scale of the per-step KL. Like the
+    original it weighs the bands where the speech has its energy. (A
+    per-band log distance, tried first, is minimised by a noise-like student
+    well below the data's level: its noise floor above the speech bands
+    costs as much as the speech bands.)"""
     student = mean_stft_power(audio, frame_length, frame_step)
     target = mean_stft_power(real, frame_length, frame_step)
     distance = tf.reduce_sum(tf.square(student - target), axis=-1)
-    return distance / (tf.square(tf.reduce_sum(target, axis=-1)) + 1e-20)
+    return distance / (tf.square(tf.reduce_sum(student + target, axis=-1)) + 1e-20)
 
 
 def other_speakers(condition):
