@@ -125,6 +125,7 @@ def served(tmp_path_factory):
     base = tmp_path_factory.mktemp("every_modality")
     models = types.SimpleNamespace(
         wave=build_tiny_audio(seed=0, num_speakers=2),
+        flow=build_tiny_audio("parallel_wavenet", seed=1, num_speakers=2, num_levels=65536),
         chars=build_char_rnn(seed=3, vocabulary="ab \n", num_classes=2),
         vector=build_rnade(4, seed=2),
     )
@@ -140,12 +141,13 @@ def client_sample(server, name, *options):
     return main(["client", "sample", "--target", server.address, "--model", name, "--batch-size", "3", *options])
 
 
-def test_client_sample_of_audio_writes_the_served_samples_as_wav(served, tmp_path, capsys):
+@pytest.mark.parametrize("name", ["wave", "flow"])  # WaveNet's loop; a Parallel WaveNet's one pass
+def test_client_sample_of_audio_writes_the_served_samples_as_wav(served, name, tmp_path, capsys):
     server, models = served
     out = tmp_path / "wavs"
-    assert client_sample(server, "wave", "--n", "5", "--seed", "2", "--seconds", "0.002", "--out", str(out)) == 0
+    assert client_sample(server, name, "--n", "5", "--seed", "2", "--seconds", "0.002", "--out", str(out)) == 0
     report = last_json(capsys.readouterr().out)
-    model = models.wave
+    model = getattr(models, name)
     length = int(round(0.002 * model.sample_rate))
     expected = model.sample(5, seed=2, condition=np.arange(5, dtype=np.int32) % 2, length=length).numpy()
     np.testing.assert_array_equal(np.load(report["levels"]), expected)

@@ -174,6 +174,10 @@ class DiscretizedLocationScale(LikelihoodHead):
         mu, log_scale = self.split(params_t)
         return self.level_log_probs(mu, log_scale, values_t[:, 0])
 
+    def level_centre(self, levels, dtype=tf.float32):
+        """The centre `2 v / (L - 1) - 1` of level v's bin."""
+        return self._bins.level_centre(levels, dtype)
+
     def quantize(self, x):
         """Float values -> the int32 level whose bin holds each (clipped to [0, L))."""
         top = float(self.num_levels - 1)
