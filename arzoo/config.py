@@ -256,9 +256,11 @@ def read_config(path):
     return raw
 
 
-# `ARZOO_QUICK=1`: every config loaded trains at most this many steps and
-# evaluates at most this many test examples. For checking that commands run
-# (the docs test runs every README line with it); the figures mean nothing.
+# `ARZOO_QUICK=1`: every config loaded trains at most this many steps,
+# without XLA compilation (compiling a training step takes longer than ten
+# steps), and evaluates at most this many test examples. For checking that
+# commands run (the docs test runs every README line with it); the figures
+# mean nothing.
 QUICK_ENV_VAR = "ARZOO_QUICK"
 QUICK_STEPS = 10
 QUICK_TEST_EXAMPLES = 16
@@ -272,7 +274,7 @@ def _quick(config):
     training, data = config["training"], config["data"]
     return dict(
         config,
-        training=dataclasses.replace(training, steps=min(training.steps, QUICK_STEPS)),
+        training=dataclasses.replace(training, steps=min(training.steps, QUICK_STEPS), jit_compile=False),
         data=dataclasses.replace(data, max_test_examples=min(data.max_test_examples or QUICK_TEST_EXAMPLES,
                                                              QUICK_TEST_EXAMPLES)),
     )
