@@ -74,14 +74,22 @@ def identification(model, levels, speakers):
 
 
 def redraw_differences(student, levels, seeds):
-    """Fraction of the student's parallel draws that a sequential redraw from
-    its density given their own prefix, with the same uniforms, changes."""
+    """How the student's parallel draws differ from a sequential redraw from
+    its density given their own prefix, with the same uniforms: the fraction
+    changed, the mean and 99th percentile of |change| in levels, and the
+    median conditional scale in levels."""
     length = levels.shape[1]
     params = student(tf.constant(levels), tf.constant(np.asarray(seeds[1])))
     mu, log_scale = student.head.split(params)
     uniforms = step_uniforms(seeds[0], length, 1)[..., 0]
     redrawn = student.head.quantize(mu + tf.exp(log_scale) * student.noise_from_uniforms(uniforms)).numpy()
-    return float(np.mean(redrawn != levels))
+    change = np.abs(redrawn.astype(np.int64) - levels)
+    return {
+        "fraction": float(np.mean(change > 0)),
+        "mean_levels": float(change.mean()),
+        "p99_levels": float(np.percentile(change, 99)),
+        "median_scale_levels": float(np.median(np.exp(log_scale.numpy())) * (student.num_levels - 1) / 2),
+    }
 
 
 def main(argv=None):
