@@ -51,8 +51,8 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
     its scales: a parallel draw is the density's own draw with the same
     uniforms except near ties when the scales are far above a bin, and
     within a level or two of it otherwise (the trained speech student:
-    47% of draws moved by a redraw, by 1 level, against conditional scales
-    of about 480 levels; BENCHMARKS.md). Samples clipped at +-1 read 1 in
+    49% of draws moved by a redraw, by half a level on average, against
+    conditional scales of about 470 levels; BENCHMARKS.md). Samples clipped at +-1 read 1 in
     the density. The cached and naive sequential samplers
     (`method="cached" | "naive"`) draw the density exactly, one step per
     sample, and `complete` uses them.
