@@ -10,6 +10,13 @@ def print_json(obj):
     print(json.dumps(obj, indent=2, default=float))
 
 
+def run_folder(args):
+    """`--output`, or `runs/<the config file's name>` when it is not given."""
+    import os
+
+    return args.output or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
+
+
 def add_set_argument(parser, help_text="override a config value, e.g. --set training.steps=100 (repeatable)"):
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help=help_text)
 

@@ -3,7 +3,7 @@ student from a trained WaveNet teacher (probability density distillation)."""
 
 import os
 
-from arzoo.cli.common import add_set_argument, print_json
+from arzoo.cli.common import add_set_argument, print_json, run_folder
 
 
 def add_parser(sub, parents):
@@ -24,7 +24,7 @@ def run(args):
     from arzoo.training.distillation import distill
 
     config = arzoo.load_config(args.config, args.set)
-    output = args.output or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
+    output = run_folder(args)
     result = distill(args.teacher, config, output, progress=not args.no_progress)
     summary = result.summary()
     summary["model"] = os.path.join(output, "model.keras")

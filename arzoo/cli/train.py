@@ -2,7 +2,7 @@
 
 import os
 
-from arzoo.cli.common import add_set_argument, print_json
+from arzoo.cli.common import add_set_argument, print_json, run_folder
 
 
 def add_parser(sub, parents):
@@ -20,7 +20,7 @@ def run(args):
     from arzoo.training import train
 
     config = arzoo.load_config(args.config, args.set)
-    output = args.output or os.path.join("runs", os.path.splitext(os.path.basename(args.config))[0])
+    output = run_folder(args)
     # `train` writes the resolved config (with what comes from the data, a
     # text vocabulary) into the run folder once everything is checked.
     result = train(config, output, progress=not args.no_progress)

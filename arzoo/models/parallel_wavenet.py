@@ -17,6 +17,12 @@ from arzoo.models.registry import register_model
 from arzoo.models.sequence import SequenceEvents
 
 
+def compose_affine(shift, log_scale, mu, log_s):
+    """(b, log a) of x = b + a z after one more flow z' = z exp(log_s) + mu:
+    (b exp(log_s) + mu, log a + log_s)."""
+    return shift * tf.exp(log_s) + mu, log_scale + log_s
+
+
 @register_model("parallel_wavenet")
 class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
     r"""A flow x = f(z) of K inverse autoregressive flows over audio, distilled
@@ -224,14 +230,11 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
         speaker_vector = self.speaker_vector(speaker)
         local = self.upsample(features, tf.shape(noise)[1])
         z = noise
-        shift = tf.zeros_like(noise)
-        log_scale = tf.zeros_like(noise)
+        shift, log_scale = tf.zeros_like(noise), tf.zeros_like(noise)
         for flow in self.flows:
             mu, log_s = flow(z, speaker_vector, local)
-            scale = tf.exp(log_s)
-            z = z * scale + mu
-            shift = shift * scale + mu
-            log_scale += log_s
+            z = z * tf.exp(log_s) + mu
+            shift, log_scale = compose_affine(shift, log_scale, mu, log_s)
         return {"x": z, "shift": shift, "log_scale": log_scale}
 
     def parallel_sample(self, uniforms, temperature, condition, known, known_mask):
@@ -322,8 +325,7 @@ class ParallelWaveNet(AudioConditioning, SequenceEvents, AutoregressiveModel):
             input_queues.append(input_queue)
             queues.extend(block_queues)
             affines.append(tf.stack([mu, log_s], axis=-1))
-            shift = shift * tf.exp(log_s) + mu
-            log_scale += log_s
+            shift, log_scale = compose_affine(shift, log_scale, mu, log_s)
         params = tf.stack([shift, log_scale], axis=-1)
         new_state = {
             "position": position + 1,
