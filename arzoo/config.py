@@ -16,7 +16,7 @@ import yaml
 
 from arzoo.models.registry import constructor_arguments, get_model_class, list_models
 
-SECTIONS = ("model", "data", "training", "distillation")
+SECTIONS = ("model", "data", "training", "distillation", "export")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 
 
@@ -107,6 +107,20 @@ class DistillationConfig:
     contrastive_weight: float = 0.0
 
 
+@dataclasses.dataclass
+class ExportConfig:
+    """`arzoo export`'s settings (an optional section; the command's options
+    override them); see `arzoo.serving.export_model`."""
+
+    # Compile the sampling loops with XLA (TF Serving: --xla_cpu_compilation_enabled=true).
+    xla: bool = False
+    max_batch_size: int = 64
+    # Sequence models: the most steps a request may ask for (default: ten seconds of audio, 10,000 characters).
+    max_length: Optional[int] = None
+    # Write TF Serving warmup records (assets.extra/tf_serving_warmup_requests).
+    warmup: bool = True
+
+
 # What a value of each annotated field type may be (YAML gives int, float,
 # str, bool, list, None); an int is a float, a bool is neither.
 _TYPE_CHECKS = {
@@ -195,6 +209,10 @@ def validate_config(config):
         for key in ("kl_weight", "log_scale_weight", "power_weight", "contrastive_weight"):
             if getattr(distillation, key) < 0:
                 raise ConfigError(f"distillation.{key} must be >= 0, got {getattr(distillation, key)!r}.")
+    export = None
+    if config.get("export") is not None:
+        export = _check_fields("export", ExportConfig, config["export"])
+        _check_positive("export", export, ["max_batch_size", "max_length"])
     _check_positive("data", data, ["batch_size", "eval_batch_size", "max_test_examples", "clip_length", "feature_frame_length", "sequence_length"])
     _check_positive("training", training, ["steps", "learning_rate", "checkpoint_every", "log_every", "num_samples", "grad_clip_norm", "num_devices", "max_seconds"])
     decay = training.learning_rate_decay
@@ -212,6 +230,8 @@ def validate_config(config):
     validated = {"model": model, "data": data, "training": training}
     if distillation is not None:
         validated["distillation"] = distillation
+    if export is not None:
+        validated["export"] = export
     return validated
 
 

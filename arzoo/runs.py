@@ -30,8 +30,9 @@ def config_to_raw(config):
         "data": dataclasses.asdict(config["data"]),
         "training": dataclasses.asdict(config["training"]),
     }
-    if config.get("distillation") is not None:
-        raw["distillation"] = dataclasses.asdict(config["distillation"])
+    for section in ("distillation", "export"):
+        if config.get(section) is not None:
+            raw[section] = dataclasses.asdict(config[section])
     return raw
 
 

@@ -85,6 +85,17 @@ def int_in(minimum, maximum=None):
     return parse
 
 
+def flag_bool(text):
+    """An argparse `type` for tensorflow_model_server's boolean flags:
+    true / false (also 1 / 0, yes / no)."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def positive_float(text):
     """An argparse `type` accepting finite numbers > 0."""
     try:

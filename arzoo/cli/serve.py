@@ -5,7 +5,7 @@ SIGTERM. Flags are tensorflow_model_server's (dashes accepted too)."""
 import os
 import sys
 
-from arzoo.cli.common import int_in, non_negative_float, positive_float
+from arzoo.cli.common import flag_bool, int_in, non_negative_float, positive_float
 
 # Where `arzoo export` (default --base exports) lists what it wrote.
 DEFAULT_MODEL_CONFIG = os.path.join("exports", "models.config")
@@ -51,6 +51,15 @@ def add_parser(sub, parents):
     p.add_argument("--rest_api_timeout_in_ms", "--rest-api-timeout-in-ms", dest="rest_api_timeout_in_ms",
                    type=int_in(1), default=30_000,
                    help="how long the REST API waits for a request's bytes before answering 408 (default 30000)")
+    p.add_argument("--xla_cpu_compilation_enabled", "--xla-cpu-compilation-enabled",
+                   dest="xla_cpu_compilation_enabled", type=flag_bool, nargs="?", const=True, default=False,
+                   metavar="true|false",
+                   help="run the XLA-compiled signatures of `arzoo export --xla` exports (default false, as "
+                   "TF Serving: their requests are refused with FAILED_PRECONDITION naming this flag)")
+    p.add_argument("--enable_model_warmup", "--enable-model-warmup", dest="enable_model_warmup", type=flag_bool,
+                   nargs="?", const=True, default=True, metavar="true|false",
+                   help="replay a version's assets.extra/tf_serving_warmup_requests before serving it "
+                   "(default true, as TF Serving)")
     p.add_argument("--max-workers", type=int_in(1), default=16, help="request threads (default 16)")
     p.set_defaults(func=run)
 
@@ -109,6 +118,8 @@ def run(args):
         max_workers=args.max_workers,
         rest_api_timeout_ms=args.rest_api_timeout_in_ms,
         model_config_file_poll_wait_seconds=args.model_config_file_poll_wait_seconds,
+        xla_cpu_compilation_enabled=args.xla_cpu_compilation_enabled,
+        enable_model_warmup=args.enable_model_warmup,
     )
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -119,7 +130,7 @@ def run(args):
             print(f"arzoo serve: error: {err}", file=sys.stderr)
             return 2
         rest = f", REST on {server.rest_address}" if server.rest_address else ""
-        batched = ", batching" if batching else ""
+        batched = (", batching" if batching else "") + (", XLA" if args.xla_cpu_compilation_enabled else "")
         print(f"arzoo serve: listening on {server.address} (gRPC{rest}{batched}; Ctrl-C to stop)", flush=True)
         while not stop.wait(0.5):
             pass

@@ -370,6 +370,16 @@ class AudioSpace(EventSpace):
     def serving_condition(self, inputs):
         return self.model.join_condition(inputs.get("speaker"), inputs.get("features"))
 
+    def serving_example_condition(self, batch, length=None):
+        model = self.model
+        inputs = {}
+        if model.num_speakers:
+            inputs["speaker"] = np.zeros([batch], np.int32)
+        if model.local_channels:
+            frames = -(-length // model.hop_length)
+            inputs["features"] = np.zeros([batch, frames, model.local_channels], np.float32)
+        return inputs
+
     def serving_condition_checks(self, module, inputs, length=None):
         """Speaker ids known; features finite, within max_length and, given
         `length`, covering that many samples."""

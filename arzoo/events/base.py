@@ -182,6 +182,11 @@ class EventSpace:
         is 1, if given): integer levels in [0, num_levels) by default."""
         return module.check_levels(name, x)
 
+    def serving_example_condition(self, batch, length=None):
+        """Valid conditioning inputs `{name: array}` of `batch` rows (for
+        warmup requests), covering `length` steps of a sequence."""
+        return {}
+
     def serving_length_given_by_condition(self):
         """Whether the condition sets a sequence's length (then `sample` takes no `length`)."""
         return False

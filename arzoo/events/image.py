@@ -376,6 +376,10 @@ class ImageSpace(EventSpace):
             return [tf.TensorSpec([None, *model.condition_shape], tf.float32, name="condition")]
         return []
 
+    def serving_example_condition(self, batch, length=None):
+        condition = self.model.dummy_condition(batch)
+        return {} if condition is None else {"condition": condition.numpy()}
+
     def serving_condition_checks(self, module, inputs, length=None):
         import tensorflow as tf
 

@@ -221,6 +221,9 @@ class TextSpace(EventSpace):
 
         return [tf.TensorSpec([None], tf.int32, name="condition")] if self.model.num_classes else []
 
+    def serving_example_condition(self, batch, length=None):
+        return {"condition": np.zeros([batch], np.int32)} if self.model.num_classes else {}
+
     def serving_condition_checks(self, module, inputs, length=None):
         condition = inputs.get("condition")
         if condition is None:

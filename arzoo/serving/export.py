@@ -22,6 +22,7 @@ import tensorflow as tf
 from arzoo.events import event_space
 from arzoo.progress import progress_bar
 from arzoo.serving.signatures import DEFAULT_MAX_BATCH_SIZE, ServingModule
+from arzoo.serving.warmup import warmup_logs, write_warmup_records
 
 KERAS_FILENAME = "model.keras"
 _TEMPORARY_PREFIX = ".incomplete-"
@@ -95,7 +96,7 @@ def _version_taken(version, model_dir):
     return ValueError(f"Version {version} already exists in {model_dir}; versions present: {present}.")
 
 
-def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
+def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None, xla=False):
     """The `ServingModule` that exports `model`, built from its event space's specs.
 
     Args:
@@ -103,12 +104,13 @@ def serving_module_for(model, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=
       max_batch_size: largest B any signature accepts.
       max_length: sequence models only: the most steps a request may ask for
         or send (audio: default ten seconds at `model.sample_rate`).
+      xla: compile the sampling loops with XLA (`ServingModule`).
     """
-    return ServingModule(model, event_space(model), max_batch_size, max_length)
+    return ServingModule(model, event_space(model), max_batch_size, max_length, xla)
 
 
 def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None,
-                 progress=False):
+                 progress=False, xla=False, warmup=True):
     """Export `model` as `<base>/<name>/<version>/` with every signature.
 
     Args:
@@ -121,6 +123,12 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         or send (audio: default ten seconds at the model's sample rate).
       progress: show a progress bar of the stages on stderr (tracing the
         signatures, writing the SavedModel, writing model.keras).
+      xla: compile the sampling loops of `sample`, `complete` and `decode`
+        with XLA (TF Serving must run with --xla_cpu_compilation_enabled=true);
+        default portable.
+      warmup: write TF Serving warmup records
+        (`assets.extra/tf_serving_warmup_requests`, `arzoo.serving.warmup`),
+        which the server replays before it serves the version.
 
     Returns:
       The path of the finished version folder.
@@ -131,7 +139,9 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         )
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
         raise ValueError(f"version must be a positive integer, got {version!r}.")
-    module = serving_module_for(model, max_batch_size, max_length)  # bad arguments fail before any folder
+    if not isinstance(warmup, bool):
+        raise ValueError(f"warmup must be True or False, got {warmup!r}.")
+    module = serving_module_for(model, max_batch_size, max_length, xla)  # bad arguments fail before any folder
     model_dir = os.path.join(os.path.abspath(base), name)
     for folder in (base, model_dir):
         if os.path.exists(folder) and not os.path.isdir(folder):
@@ -143,7 +153,7 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         raise _version_taken(version, model_dir)
     shown = version if version is not None else "(next version)"
     temporary = os.path.join(model_dir, _temporary_name())
-    bar = progress_bar(total=3, desc=f"exporting {name} {shown}: tracing the signatures", unit="stage",
+    bar = progress_bar(total=3 + warmup, desc=f"exporting {name} {shown}: tracing the signatures", unit="stage",
                        enabled=progress)
     try:
         signatures = module.signatures()
@@ -151,6 +161,10 @@ def export_model(model, base, name, version=None, max_batch_size=DEFAULT_MAX_BAT
         bar.set_description(f"exporting {name} {shown}: writing the SavedModel")
         tf.saved_model.save(module, temporary, signatures=signatures)
         bar.update()
+        if warmup:
+            bar.set_description(f"exporting {name} {shown}: writing the warmup records")
+            write_warmup_records(temporary, warmup_logs(module, signatures, name))
+            bar.update()
         bar.set_description(f"exporting {name} {shown}: writing {KERAS_FILENAME}")
         model.save(os.path.join(temporary, KERAS_FILENAME))
         # The version is chosen and taken under the lock: two exports running

@@ -81,6 +81,8 @@ from arzoo.serving.requests import (
     as_request_error,
     output_aliases,
 )
+from arzoo.serving.warmup import WARMUP_PATH, WarmupError, read_warmup_records
+from arzoo.serving.xla import XLA_FLAG, xla_disabled_message, xla_signatures
 
 DEFAULT_POLL_WAIT_SECONDS = 2.0
 DEFAULT_MAX_WORKERS = 16
@@ -248,18 +250,25 @@ class Servable:
     Args:
       name, version, path: the served model's name, its version, its folder.
       batcher: a started `Batcher` to merge concurrent runs through, or None.
+      xla_enabled: whether signatures that need XLA may run (TF Serving's
+        --xla_cpu_compilation_enabled); refused with FAILED_PRECONDITION if not.
+      warmup: replay the version's warmup records before it is served.
     """
 
-    def __init__(self, name, version, path, batcher=None):
+    def __init__(self, name, version, path, batcher=None, xla_enabled=False, warmup=True):
         self.name = name
         self.version = version
         self.path = path
         self.batcher = batcher
+        self.xla_enabled = xla_enabled
         saved_model = loader_impl.parse_saved_model(path)
-        self.signature_defs = saved_model.meta_graphs[0].signature_def
+        meta_graph = saved_model.meta_graphs[0]
+        self.signature_defs = meta_graph.signature_def
+        self.xla_signatures = xla_signatures(meta_graph)
         self._loaded = tf.saved_model.load(path)
         self.functions = dict(self._loaded.signatures)
         self.max_batch_size = self._exported_max_batch_size()
+        self.warmup_seconds = self.replay_warmup() if warmup else None
 
     def _exported_max_batch_size(self):
         """The export's max_batch_size from its `metadata` signature (None
@@ -269,19 +278,56 @@ class Servable:
             return None
         return int(function(seed=tf.zeros([1, 2], tf.int32))["max_batch_size"].numpy()[0])
 
+    def replay_warmup(self):
+        """Run the version's warmup records (`arzoo.serving.warmup`), as TF
+        Serving does before a version is AVAILABLE; seconds taken (None
+        without a warmup file). A record that cannot be read or run is a
+        WarmupError naming the file and the record. Without XLA, records of
+        XLA signatures are skipped (their requests are refused)."""
+        logs = read_warmup_records(self.path)
+        if not logs:
+            return None
+        path = os.path.join(self.path, WARMUP_PATH)
+        start = time.perf_counter()
+        skipped = 0
+        for index, log in enumerate(logs):
+            request = log.predict_log.request
+            name = request.model_spec.signature_name or DEFAULT_SIGNATURE
+            if name in self.xla_signatures and not self.xla_enabled:
+                skipped += 1
+                continue
+            try:
+                signature = self.signature(name)
+                inputs = arrays_from_tensor_protos(signature, request.inputs, max_rows=self.max_batch_size)
+                self.run(name, inputs, sorted(signature.outputs), batched=False)
+            except RequestError as err:
+                raise WarmupError(f"{path}: record {index} (signature {name!r}) failed: {err.message}") from None
+        seconds = time.perf_counter() - start
+        _LOG.info("warmed up %s version %d: %d warmup records in %.1f s", self.name, self.version,
+                  len(logs) - skipped, seconds)
+        if skipped:
+            _LOG.warning("%s version %d: skipped %d warmup records of XLA signatures (%s): this server runs "
+                         "without %s=true", self.name, self.version, skipped,
+                         ", ".join(sorted(self.xla_signatures)), XLA_FLAG)
+        return seconds
+
     def signature(self, signature_name):
-        """The SignatureDef of `signature_name` (FAILED_PRECONDITION if none)."""
+        """The SignatureDef of `signature_name` (FAILED_PRECONDITION if none,
+        or if it needs XLA and the server runs without it)."""
         signature = self.signature_defs.get(signature_name)
         if signature is None or signature_name not in self.functions:
             raise RequestError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 f'Serving signature key "{signature_name}" not found.',
             )
+        if signature_name in self.xla_signatures and not self.xla_enabled:
+            raise RequestError(grpc.StatusCode.FAILED_PRECONDITION, xla_disabled_message(signature_name))
         return signature
 
-    def run(self, signature_name, inputs, aliases):
+    def run(self, signature_name, inputs, aliases, batched=True):
         """Run a signature on inputs already checked against it ({alias:
-        array}); the outputs named by `aliases` as numpy arrays."""
+        array}); the outputs named by `aliases` as numpy arrays (merged with
+        concurrent requests by the batcher, if any and `batched`)."""
         function = self.functions[signature_name]
 
         def call(arrays):
@@ -291,7 +337,7 @@ class Servable:
                 raise as_request_error(err) from None
             return {alias: value.numpy() for alias, value in outputs.items()}
 
-        if self.batcher is None:
+        if self.batcher is None or not batched:
             outputs = call(inputs)
         else:
             key = (id(self), signature_name) + tuple(
@@ -308,6 +354,7 @@ class _Model:
         self.entry = entry
         self.loaded = {}  # version -> Servable
         self.failed = {}  # version -> (error message, the folder's fingerprint when it was read)
+        self.loading = set()  # versions being loaded (and warmed up) now
         self.present = None  # integer versions on disk at the last poll
         self.load_locks = {}
 
@@ -336,6 +383,11 @@ class Server:
         RESOURCE_EXHAUSTED, a larger REST body HTTP 413, before decoding.
       batching: `BatchingParameters` to merge concurrent requests with (TF
         Serving's --enable_batching), or None.
+      xla_cpu_compilation_enabled: run signatures that need XLA (an
+        `arzoo export --xla` export's sampling loops); without it (the
+        default, as TF Serving's) they are refused with FAILED_PRECONDITION.
+      enable_model_warmup: replay each version's warmup records before it is
+        served (TF Serving's flag, default true).
     """
 
     def __init__(
@@ -351,6 +403,8 @@ class Server:
         rest_api_timeout_ms=DEFAULT_REST_API_TIMEOUT_MS,
         model_config_file=None,
         model_config_file_poll_wait_seconds=0.0,
+        xla_cpu_compilation_enabled=False,
+        enable_model_warmup=True,
     ):
         if not models:
             raise ValueError("Server needs at least one model.")
@@ -363,6 +417,12 @@ class Server:
             _check_port("rest_api_port", rest_api_port)
         if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int) or max_request_bytes < 1:
             raise ValueError(f"max_request_bytes must be an integer >= 1, got {max_request_bytes!r}.")
+        for flag, value in (("xla_cpu_compilation_enabled", xla_cpu_compilation_enabled),
+                            ("enable_model_warmup", enable_model_warmup)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{flag} must be True or False, got {value!r}.")
+        self.xla_cpu_compilation_enabled = xla_cpu_compilation_enabled
+        self.enable_model_warmup = enable_model_warmup
         self._models = {entry.name: _Model(entry) for entry in models}
         self.host = host
         self.port = int(port)
@@ -578,15 +638,20 @@ class Server:
                 if version in model.loaded:
                     return model.loaded[version]
             fingerprint = folder_fingerprint(path)  # before reading: a change during the load is seen later
+            with self._lock:
+                model.loading.add(version)
             try:
-                servable = Servable(model.entry.name, version, path, self.batcher)
+                servable = Servable(model.entry.name, version, path, self.batcher,
+                                    xla_enabled=self.xla_cpu_compilation_enabled, warmup=self.enable_model_warmup)
             except Exception as err:
                 _LOG.error("loading %s version %d from %s failed: %s", model.entry.name, version, path,
                            str(err).splitlines()[0] if str(err) else type(err).__name__)
                 with self._lock:
+                    model.loading.discard(version)
                     model.failed[version] = (f"{type(err).__name__}: {err}", fingerprint)
                 return None
             with self._lock:
+                model.loading.discard(version)
                 model.loaded[version] = servable
                 model.failed.pop(version, None)
             _LOG.info("loaded %s version %d from %s", model.entry.name, version, path)
@@ -641,8 +706,9 @@ class Server:
         model = self._model(model_spec.name)
         version = self._requested_version(model, model_spec)
         with self._lock:
-            loaded, failed = sorted(model.loaded), dict(model.failed)
+            loaded, failed, loading = sorted(model.loaded), dict(model.failed), sorted(model.loading)
         rows = [(v, _State.AVAILABLE, "") for v in loaded]
+        rows += [(v, _State.LOADING, "") for v in loading if v not in loaded]
         rows += [(v, _State.END, message) for v, (message, _) in sorted(failed.items())]
         if version is None:
             if not rows:

@@ -25,9 +25,23 @@ signature validates its inputs inside the graph, so bad input is an
 INVALID_ARGUMENT status whose message names the input, never a crash. The
 whole sampling loop runs inside `sample` and `complete`; `step` draws from
 the same per-row uniforms as `sample`, so streaming from `initial_state`
-reproduces `sample` exactly. The exported loops write caches with
-`TensorStridedSliceUpdate` (`in_place=False`): XLA's in-place update op must
-not appear in a SavedModel.
+reproduces `sample` exactly.
+
+Portable or XLA. By default (portable) the exported loops run on TensorFlow's
+kernels and write caches with `TensorStridedSliceUpdate` (`in_place=False`),
+so any TF Serving loads and runs them. With `xla=True` the sampling loops of
+`sample`, `complete` and `decode` run inside a `jit_compile=True` function
+(caches written in place, XLA's dynamic-update-slice): as fast as in-process
+sampling, but TF Serving runs it only when started with
+`--xla_cpu_compilation_enabled=true` (`--xla_gpu_compilation_enabled` on
+GPUs). The checks stay outside the compiled part (XLA drops `Assert`). XLA
+compiles once per input shape, so the compiled loop runs on batches padded to
+`batch_buckets(max_batch_size)` (powers of two, then max_batch_size; the
+padded rows repeat the last row and are dropped): at most a handful of
+compilations per signature, each warmed up by the export's warmup records. A
+sequence's length is part of the shape too: each new length compiles once.
+`log_prob`, `step`, `initial_state` and `metadata` stay portable in both (one
+pass, or one step: XLA gains little there and would compile per shape).
 """
 
 import numpy as np
@@ -38,6 +52,24 @@ from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
 from arzoo.serving.protocol import DEFAULT_SIGNATURE, STATE_PREFIX
 
 DEFAULT_MAX_BATCH_SIZE = 64
+
+
+def batch_buckets(max_batch_size):
+    """The batch sizes an XLA export compiles its loops for: the powers of
+    two below `max_batch_size`, then `max_batch_size` (a request of B rows
+    runs padded to the smallest bucket >= B)."""
+    buckets, size = [], 1
+    while size < max_batch_size:
+        buckets.append(size)
+        size *= 2
+    return buckets + [int(max_batch_size)]
+
+
+def _padded_to(tensor, rows):
+    """`tensor` with `rows` rows (>= its own): the last row repeated."""
+    if tensor is None:
+        return None
+    return tf.gather(tensor, tf.minimum(tf.range(rows), tf.shape(tensor)[0] - 1))
 
 
 def flatten_state(state):
@@ -82,9 +114,10 @@ class ServingModule(tf.Module):
       max_batch_size: largest B any signature accepts.
       max_length: sequence models only: the most steps any request may ask
         for or send (default: the event space's, e.g. ten seconds of audio).
+      xla: compile the sampling loops with XLA (see the module's docstring).
     """
 
-    def __init__(self, model, events, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None):
+    def __init__(self, model, events, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_length=None, xla=False):
         super().__init__(name="arzoo_serving")
         if isinstance(max_batch_size, bool) or not isinstance(max_batch_size, int) or max_batch_size < 1:
             raise ValueError(f"max_batch_size must be an integer >= 1, got {max_batch_size!r}.")
@@ -96,6 +129,11 @@ class ServingModule(tf.Module):
         object.__setattr__(self, "events", events)
         self.model_variables = [v.value for v in model.variables]
         self.max_batch_size = int(max_batch_size)
+        if not isinstance(xla, bool):
+            raise ValueError(f"xla must be True or False, got {xla!r}.")
+        self.xla = xla
+        # Not tracked: the endpoints that call these are what is saved.
+        object.__setattr__(self, "_compiled_samplers", {})
         self.max_length = events.serving_max_length(max_length)
         self._state_template = events.serving_state_template()
         self.assets = events.serving_assets()
@@ -105,8 +143,11 @@ class ServingModule(tf.Module):
         rows. A bound's export adds `likelihood_is_exact` = 0 (absent: exact,
         as in every export before it), a model with a code `latent_dim`, a
         flow `flow` = 1 (its `sample` is one parallel pass, its `log_prob`
-        and `step` the sequential inversion)."""
+        and `step` the sequential inversion), an XLA export `xla` = 1 (its
+        sampling loops need TF Serving's --xla_cpu_compilation_enabled)."""
         values = dict(self.events.serving_metadata(self))
+        if self.xla:
+            values["xla"] = 1
         if not self.model.likelihood_is_exact:
             values["likelihood_is_exact"] = 0
         if self.model.default_sampling_method == "parallel":
@@ -254,8 +295,30 @@ class ServingModule(tf.Module):
             target = self.model.sampling_target(inputs["seed"], self.events.serving_condition(inputs))
         model, condition = target
         uniforms = step_uniforms(inputs["seed"], model.num_steps_of(known), model.uniforms_per_step)
-        samples = SAMPLERS[method](model, uniforms, inputs["temperature"], condition, known, known_mask > 0)
+        args = (uniforms, inputs["temperature"], condition, known, known_mask > 0)
+        if self.xla:
+            samples = self._compiled_sampler(model, method, args)
+        else:
+            samples = SAMPLERS[method](model, *args)
         return {"samples": samples, **self.events.serving_sample_outputs(samples)}
+
+    def _compiled_sampler(self, model, method, args):
+        """`SAMPLERS[method]` of `model` on `args` inside one `jit_compile`
+        function, its rows padded to the next of `batch_buckets` (rows are
+        independent: each draws from its own uniforms)."""
+        key = (id(model), method)
+        if key not in self._compiled_samplers:
+            sampler = SAMPLERS[method]
+
+            def run(uniforms, temperature, condition, known, known_mask):
+                return sampler(model, uniforms, temperature, condition, known, known_mask, in_place=True)
+
+            self._compiled_samplers[key] = tf.function(run, jit_compile=True, autograph=False)
+        batch = tf.shape(args[0])[0]
+        buckets = tf.constant(batch_buckets(self.max_batch_size), tf.int32)
+        rows = tf.gather(buckets, tf.searchsorted(buckets, batch[None]))[0]
+        padded = tf.nest.map_structure(lambda t: _padded_to(t, rows), args)
+        return self._compiled_samplers[key](*padded)[:batch]
 
     def _generate_from_blank(self, inputs, shape, target=None):
         """`_generate` from nothing known, a blank canvas of `shape`, by the

@@ -24,6 +24,7 @@ from tensorflow_serving.apis import (
 )
 
 from arzoo.serving.protocol import DEFAULT_SIGNATURE, SIGNATURE_DEF_FIELD
+from arzoo.serving.xla import XLA_DISABLED_MESSAGE, XLA_FLAG
 
 _CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -67,7 +68,12 @@ class ServingError(Exception):
         self.http_status = http_status
         where = f" ({method})" if method else ""
         shown = f"{code.name} (HTTP {http_status})" if http_status else code.name
-        super().__init__(f"{shown}{where}: {self.details}")
+        hint = ""
+        if XLA_DISABLED_MESSAGE in self.details and XLA_FLAG not in self.details:
+            # tensorflow_model_server's own answer (INTERNAL) to an XLA export's
+            # signature when it runs without the flag.
+            hint = f" (the export is XLA-compiled: start tensorflow_model_server with {XLA_FLAG}=true)"
+        super().__init__(f"{shown}{where}: {self.details}{hint}")
 
 
 def transport_for(target, timeout):
