@@ -4,8 +4,8 @@ and the first request after a version loads, with and without warmup records.
     python -m benchmarks.serving_latency --json run1.json [--families gated_pixelcnn,wavenet] [--repeats 3]
     python -m benchmarks.serving_latency --median run1.json run2.json run3.json
 
-For every image family at its Fashion-MNIST config (8-bit where there is
-one, else binarized; ConvNADE at binarized MNIST, the only config it has),
+For every image family with a Fashion-MNIST config (8-bit where there is
+one, else binarized; ConvNADE has none and is left out, saying so),
 WaveNet at zoo_configs/speech/wavenet_cpu.yaml (1 s of audio) and Char-RNN
 at zoo_configs/text/char_rnn_fortunes.yaml (200 characters), weights as
 initialised (latency does not depend on their values), at batch 1 and 16:
@@ -21,8 +21,12 @@ initialised (latency does not depend on their values), at batch 1 and 16:
 Each warm figure is the median of `--repeats` calls after one untimed call.
 Exports take `--max-batch-size` 16, so an XLA export compiles its loop for
 batches 1, 2, 4, 8 and 16. The no-warmup servers load first, so no earlier
-load of the same export has compiled anything for them. Every served sample
-is checked equal to the in-process one.
+load of the same export has compiled anything for them. Every first
+request's sample is compared with the in-process one and the values that
+differ are counted: the three paths compute the same logits with different
+kernels, so a uniform within float rounding (~1e-7) of a level's CDF
+boundary can land on the neighbouring level; at 256 levels that is about one
+value in 10^4.
 """
 
 import argparse
@@ -56,8 +60,7 @@ def image_configs():
 
     configs = {}
     for family in arzoo.list_models("image"):
-        for candidate in (f"fashion_mnist/{family}.yaml", f"fashion_mnist/{family}_binarized.yaml",
-                          f"binarized_mnist/{family}.yaml"):
+        for candidate in (f"fashion_mnist/{family}.yaml", f"fashion_mnist/{family}_binarized.yaml"):
             if os.path.exists(os.path.join(REPO, "zoo_configs", candidate)):
                 configs[family] = f"zoo_configs/{candidate}"
                 break
@@ -124,10 +127,12 @@ def measure(family, config, repeats, base):
     model = open_model(family, config)
     events = event_space(model)
     requests = {batch: request_inputs(model, events, batch) for batch in BATCHES}
-    rows = {"family": family, "config": config, "modality": model.modality, "warm": {}, "first": {}, "load": {}}
+    rows = {"family": family, "config": config, "modality": model.modality, "warm": {}, "first": {}, "load": {},
+            "differing": {}}
     for kind in ("portable", "xla"):
         export_model(model, base, f"{family}_{kind}", max_batch_size=MAX_BATCH_SIZE, xla=kind == "xla")
     reference = {batch: model.sample(**call).numpy() for batch, (_, call) in requests.items()}
+    rows["draws"] = {batch: int(sample.size) for batch, sample in reference.items()}
 
     def serve(kind, warmup):
         server = Server([ModelEntry(kind, os.path.join(base, f"{family}_{kind}"))], poll_wait_seconds=3600,
@@ -141,7 +146,9 @@ def measure(family, config, repeats, base):
             for batch, (inputs, _) in requests.items():
                 seconds, out = timed(lambda: client.predict("sample", inputs, output_filter=("samples",)))
                 rows["first"].setdefault(label, {})[batch] = seconds
-                assert np.array_equal(out["samples"], reference[batch]), (family, label, batch)
+                # Equal draws except where a uniform lies within float rounding of a
+                # CDF boundary: counted, not asserted (see BENCHMARKS.md).
+                rows["differing"].setdefault(label, {})[batch] = int(np.sum(out["samples"] != reference[batch]))
 
     warm_servers = {}
     try:
@@ -197,6 +204,13 @@ def print_table(results):
     print("load (start to AVAILABLE) seconds:")
     for row in results:
         print(f"  {row['family']:22} " + "  ".join(f"{k} {v:.1f}" for k, v in row["load"].items()))
+    print()
+    print("served values differing from the in-process sample (of all values drawn at batches 1 and 16, "
+          "every first request):")
+    for row in results:
+        differing = {label: sum(counts.values()) for label, counts in row["differing"].items()}
+        draws = sum(row["draws"].values())
+        print(f"  {row['family']:22} of {draws:7d}: " + "  ".join(f"{k} {v}" for k, v in differing.items()))
 
 
 def _median_of(runs):
@@ -209,6 +223,9 @@ def _median_of(runs):
             out[part] = {name: {batch: statistics.median(r[part][name][batch] for r in rows)
                                 for batch in rows[0][part][name]} for name in rows[0][part]}
         out["load"] = {k: statistics.median(r["load"][k] for r in rows) for k in rows[0]["load"]}
+        out["draws"] = rows[0]["draws"]
+        out["differing"] = {name: {batch: max(r["differing"][name][batch] for r in rows)
+                                   for batch in rows[0]["differing"][name]} for name in rows[0]["differing"]}
         merged.append(out)
     return merged
 
@@ -235,17 +252,22 @@ def main(argv=None):
         chosen = {f: chosen[f] for f in args.families.split(",")}
     print(f"tensorflow {tf.__version__}, {os.cpu_count()} CPUs, batches {BATCHES}, median of {args.repeats}",
           flush=True)
+    import arzoo
+
+    missing = sorted(set(arzoo.list_models("image")) - set(image_configs()))
+    if missing and not args.families:
+        print(f"  no Fashion-MNIST config, left out: {', '.join(missing)}", flush=True)
     results = []
     with tempfile.TemporaryDirectory() as base:
         for family, config in chosen.items():
             start = time.perf_counter()
             results.append(measure(family, config, args.repeats, base))
             print(f"  measured {family} ({config}) in {time.perf_counter() - start:.0f} s", flush=True)
-    results = json.loads(json.dumps(results))  # batch keys as the JSON file has them
-    if args.json:
-        with open(args.json + ".tmp", "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(args.json + ".tmp", args.json)
+            results = json.loads(json.dumps(results))  # batch keys as the JSON file has them
+            if args.json:  # after every family: a crash keeps what was measured
+                with open(args.json + ".tmp", "w") as f:
+                    json.dump(results, f, indent=1)
+                os.replace(args.json + ".tmp", args.json)
     print_table(results)
 
 

@@ -69,3 +69,31 @@ def test_launch_script_falls_back_to_arzoo_serve_without_a_docker_daemon(tmp_pat
     config = os.path.realpath(tmp_path / "exports" / "models.config")
     assert done.stdout.split() == ["arzoo", "serve", "--port=8500", "--rest_api_port=8501",
                                    f"--model_config_file={config}", "--file_system_poll_wait_seconds=5"]
+
+
+def test_launch_script_enables_xla_for_an_xla_export(tmp_path):
+    """An export whose graph must be XLA-compiled (`arzoo export --xla`)
+    needs --xla_cpu_compilation_enabled=true on the server; launch.sh adds it
+    only then."""
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "arzoo").write_text("#!/bin/sh\necho \"arzoo $*\"\n")
+    (bin_dir / "arzoo").chmod(0o755)
+    config = tmp_path / "exports" / "models.config"
+    for name, graph in (("portable", b"\x00graph without it\x00"), ("compiled", b"\x00_XlaMustCompile\x00")):
+        (tmp_path / "exports" / name / "1").mkdir(parents=True)
+        (tmp_path / "exports" / name / "1" / "saved_model.pb").write_bytes(graph)
+    env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+
+    def launch(*names):
+        entries = "".join(f'config {{ name: "{n}" base_path: "{tmp_path / "exports" / n}" }}\n' for n in names)
+        config.write_text(f"model_config_list {{\n{entries}}}\n")
+        done = subprocess.run(["bash", str(REPO / "serving" / "launch.sh")], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert "--xla_cpu_compilation_enabled=true" not in launch("portable")
+    assert launch("portable", "compiled")[-1] == "--xla_cpu_compilation_enabled=true"

@@ -20,6 +20,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc, prediction_log_pb2
 
 from arzoo.cli import build_parser
+from arzoo.models import RNADE
 from arzoo.serving import Client, ServingError, export_model
 from arzoo.serving.server import ModelEntry, Server
 from arzoo.serving.signatures import batch_buckets
@@ -50,20 +51,25 @@ def _runs(logs):
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    """A class-conditional image model exported portable and XLA, and a conditioned WaveNet."""
+    """A class-conditional image model exported portable and XLA, a
+    conditioned WaveNet, a class-conditional Char-RNN and RNADE."""
     base = tmp_path_factory.mktemp("warmup_exports")
     image = test_case.build_tiny("gated_pixelcnn", **test_case.EVENT_VARIANTS["image"]["class"])
     audio = ch.build_tiny_audio("wavenet", **test_case.EVENT_VARIANTS["audio"]["both"])
+    text = test_case.build_tiny("char_rnn", **test_case.EVENT_VARIANTS["text"]["class"])
+    vector = RNADE(num_dims=3, num_hidden=4, num_components=2)
     return {
         "base": base,
         "image": image,
         "portable": export_model(image, base, "portable", max_batch_size=MAX_BATCH),
         "xla": export_model(image, base, "xla", max_batch_size=MAX_BATCH, xla=True),
         "audio": export_model(audio, base, "audio", max_batch_size=MAX_BATCH),
+        "text": export_model(text, base, "text", max_batch_size=MAX_BATCH, max_length=40),
+        "vector": export_model(vector, base, "vector", max_batch_size=MAX_BATCH),
     }
 
 
-@pytest.mark.parametrize("which", ["portable", "xla", "audio"])
+@pytest.mark.parametrize("which", ["portable", "xla", "audio", "text", "vector"])
 def test_records_are_prediction_logs_for_every_signature(exports, which):
     path = exports[which]
     logs = _records(path)
@@ -83,7 +89,7 @@ def test_records_are_prediction_logs_for_every_signature(exports, which):
 
 def test_every_record_runs_through_the_loader(exports):
     """The records are valid requests: each runs through the TF2 loader."""
-    for which in ("portable", "audio"):
+    for which in ("portable", "audio", "text", "vector"):
         loaded = tf.saved_model.load(exports[which])
         for log in _records(exports[which]):
             request = log.predict_log.request
