@@ -39,15 +39,22 @@ compiles once per input shape, so the compiled loop runs on batches padded to
 `batch_buckets(max_batch_size)` (powers of two, then max_batch_size; the
 padded rows repeat the last row and are dropped): at most a handful of
 compilations per signature, each warmed up by the export's warmup records. A
-sequence's length is part of the shape too: each new length compiles once.
+model that samples in row groups in process (PixelCNN++, PixelSNAIL, WaveNet:
+`sampling_threads`) does so in its XLA export too, up to one group per CPU
+core of the exporting machine: the groups are independent compiled calls
+that the executor runs side by side. A sequence's length is part of the
+shape too: each new length compiles once.
 `log_prob`, `step`, `initial_state` and `metadata` stay portable in both (one
 pass, or one step: XLA gains little there and would compile per shape).
 """
+
+import os
 
 import numpy as np
 import tensorflow as tf
 
 from arzoo.sampling.driver import SAMPLERS
+from arzoo.sampling.row_groups import MIN_ROWS_PER_GROUP
 from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
 from arzoo.serving.protocol import DEFAULT_SIGNATURE, STATE_PREFIX
 
@@ -63,6 +70,21 @@ def batch_buckets(max_batch_size):
         buckets.append(size)
         size *= 2
     return buckets + [int(max_batch_size)]
+
+
+def export_row_groups(model):
+    """How many row groups an XLA export cuts a batch into: as in-process
+    sampling on this machine (`model.sampling_threads`, None meaning one
+    per CPU core), 1 where a GPU is visible (it runs a batch in one call
+    better)."""
+    if tf.config.list_logical_devices("GPU"):
+        return 1
+    return int(model.sampling_threads or os.cpu_count() or 1)
+
+
+def row_group_counts(row_groups):
+    """The group counts a batch may be cut into: 1, 2, 4, ... below `row_groups`, then `row_groups`."""
+    return batch_buckets(row_groups)
 
 
 def _padded_to(tensor, rows):
@@ -305,7 +327,10 @@ class ServingModule(tf.Module):
     def _compiled_sampler(self, model, method, args):
         """`SAMPLERS[method]` of `model` on `args` inside one `jit_compile`
         function, its rows padded to the next of `batch_buckets` (rows are
-        independent: each draws from its own uniforms)."""
+        independent: each draws from its own uniforms). A model that samples
+        in row groups in process (`sampling_threads`) does so here too: the
+        batch is cut into up to `row_groups` groups, one compiled call each,
+        which the executor runs on its inter-op threads side by side."""
         key = (id(model), method)
         if key not in self._compiled_samplers:
             sampler = SAMPLERS[method]
@@ -314,11 +339,29 @@ class ServingModule(tf.Module):
                 return sampler(model, uniforms, temperature, condition, known, known_mask, in_place=True)
 
             self._compiled_samplers[key] = tf.function(run, jit_compile=True, autograph=False)
+        compiled = self._compiled_samplers[key]
         batch = tf.shape(args[0])[0]
+        counts = row_group_counts(export_row_groups(model))
+        if len(counts) == 1:
+            return self._padded_call(compiled, args, 0, batch)
+        # The most groups that leave each at least MIN_ROWS_PER_GROUP rows.
+        fits = tf.cast(batch // tf.constant(counts, tf.int32) >= MIN_ROWS_PER_GROUP, tf.int32)
+        index = tf.maximum(tf.reduce_sum(fits) - 1, 0)
+
+        def in_groups(count):
+            bounds = [(batch * i) // count for i in range(count + 1)]
+            return tf.concat([self._padded_call(compiled, args, start, stop)
+                              for start, stop in zip(bounds[:-1], bounds[1:])], axis=0)
+
+        return tf.switch_case(index, [lambda count=count: in_groups(count) for count in counts])
+
+    def _padded_call(self, compiled, args, start, stop):
+        """`compiled` on rows [start, stop) of `args`, padded to a bucket."""
+        rows = stop - start
         buckets = tf.constant(batch_buckets(self.max_batch_size), tf.int32)
-        rows = tf.gather(buckets, tf.searchsorted(buckets, batch[None]))[0]
-        padded = tf.nest.map_structure(lambda t: _padded_to(t, rows), args)
-        return self._compiled_samplers[key](*padded)[:batch]
+        size = tf.gather(buckets, tf.searchsorted(buckets, rows[None]))[0]
+        group = tf.nest.map_structure(lambda t: None if t is None else _padded_to(t[start:stop], size), args)
+        return compiled(*group)[:rows]
 
     def _generate_from_blank(self, inputs, shape, target=None):
         """`_generate` from nothing known, a blank canvas of `shape`, by the

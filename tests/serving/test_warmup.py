@@ -111,18 +111,25 @@ def _server(base, name, **kwargs):
 def test_server_replays_every_record_before_the_version_is_available(exports, monkeypatch, caplog):
     from arzoo.serving import server as server_module
 
-    ran = []
+    ran, states = [], set()
     original = server_module.Servable.run
+    server = _server(exports["base"], "portable")
+    status_request = get_model_status_pb2.GetModelStatusRequest()
+    status_request.model_spec.name = "portable"
 
     def recording(self, signature_name, inputs, aliases, batched=True):
         ran.append((signature_name, len(next(iter(inputs.values())))))
+        states.update(row.state for row in server.model_status(status_request).model_version_status)
         return original(self, signature_name, inputs, aliases, batched)
 
     monkeypatch.setattr(server_module.Servable, "run", recording)
     with caplog.at_level(logging.INFO, logger="arzoo.serving"):
-        server = _server(exports["base"], "portable")
         server.poll()  # loads (and warms up) without serving
     assert sorted(ran) == sorted(_runs(_records(exports["portable"])))
+    # While the records replay, GetModelStatus says LOADING, never AVAILABLE.
+    assert states == {get_model_status_pb2.ModelVersionStatus.LOADING}
+    after = server.model_status(status_request).model_version_status
+    assert [row.state for row in after] == [get_model_status_pb2.ModelVersionStatus.AVAILABLE]
     assert any("warmed up portable version 1" in r.getMessage() for r in caplog.records)
     servable = server._models["portable"].loaded[1]
     assert servable.warmup_seconds is not None

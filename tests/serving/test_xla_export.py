@@ -23,7 +23,7 @@ from tensorflow.python.saved_model import loader_impl
 from arzoo.cli import main
 from arzoo.models import RNADE
 from arzoo.serving import export_model
-from arzoo.serving.signatures import batch_buckets
+from arzoo.serving.signatures import batch_buckets, row_group_counts
 from arzoo.serving.xla import xla_signatures
 from tests import test_case
 from tests.serving import compat_helpers as ch
@@ -85,6 +85,27 @@ def test_portable_export_needs_no_xla(tmp_path):
     assert xla_signatures(meta_graph) == set()
     metadata = tf.saved_model.load(path).signatures["metadata"](seed=tf.zeros([1, 2], tf.int32))
     assert "xla" not in metadata
+
+
+def test_row_group_counts():
+    assert row_group_counts(1) == [1] and row_group_counts(2) == [1, 2] and row_group_counts(6) == [1, 2, 4, 6]
+
+
+@pytest.mark.parametrize("key", ["wavenet-both", "gated_pixelcnn-class"])
+def test_xla_export_samples_in_row_groups(exports, key, tmp_path, monkeypatch):
+    """An XLA export cuts a batch into row groups (compiled calls side by
+    side) as in-process sampling does: the same samples at every count."""
+    from arzoo.serving import signatures
+
+    monkeypatch.setattr(signatures, "export_row_groups", lambda model: 3)  # 1, 2 or 3 groups
+    model, inputs, _ = exports[key]
+    grouped = tf.saved_model.load(export_model(model, tmp_path, "grouped", max_batch_size=16, xla=True, warmup=False))
+    portable = tf.saved_model.load(export_model(model, tmp_path, "portable", max_batch_size=16, warmup=False))
+    for rows in (5, 8, 13):  # one group of 5; two of 4; three of 4, 4 and 5 (each padded to 4 or 8)
+        request = {k: np.resize(v, (rows,) + v.shape[1:]) for k, v in inputs["sample"].items()}
+        request["seed"] = np.stack([np.arange(rows), np.full(rows, 3)], axis=1).astype(np.int32)
+        np.testing.assert_array_equal(_run(grouped, "sample", request)["samples"],
+                                      _run(portable, "sample", request)["samples"])
 
 
 @pytest.mark.parametrize("key", CAPI_KEYS)
