@@ -123,8 +123,14 @@ def test_server_replays_every_record_before_the_version_is_available(exports, mo
         return original(self, signature_name, inputs, aliases, batched)
 
     monkeypatch.setattr(server_module.Servable, "run", recording)
-    with caplog.at_level(logging.INFO, logger="arzoo.serving"):
+    # A handler on the server's own logger: other tests may stop its propagation.
+    logger = server_module._LOG
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    logger.addHandler(caplog.handler)
+    try:
         server.poll()  # loads (and warms up) without serving
+    finally:
+        logger.removeHandler(caplog.handler)
     assert sorted(ran) == sorted(_runs(_records(exports["portable"])))
     # While the records replay, GetModelStatus says LOADING, never AVAILABLE.
     assert states == {get_model_status_pb2.ModelVersionStatus.LOADING}
