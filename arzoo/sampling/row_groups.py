@@ -19,14 +19,22 @@ import tensorflow as tf
 MIN_ROWS_PER_GROUP = 4
 
 
-def num_row_groups(batch, max_groups=None):
-    """How many groups to cut `batch` rows into: one per CPU core, at least
-    `MIN_ROWS_PER_GROUP` rows each, and 1 with a GPU (it runs a batch in one
-    call better) or inside a graph (`tf.function` traces one call)."""
-    if not tf.executing_eagerly() or tf.config.list_logical_devices("GPU"):
+def max_row_groups(max_groups=None):
+    """The most groups a batch is cut into on this machine: `max_groups`,
+    None meaning one per CPU core, and 1 with a GPU (it runs a batch in one
+    call better). XLA exports cut their batches the same way."""
+    if tf.config.list_logical_devices("GPU"):
         return 1
-    cores = max_groups or os.cpu_count() or 1
-    return int(max(1, min(cores, batch // MIN_ROWS_PER_GROUP)))
+    return int(max_groups or os.cpu_count() or 1)
+
+
+def num_row_groups(batch, max_groups=None):
+    """How many groups to cut `batch` rows into: up to `max_row_groups`, at
+    least `MIN_ROWS_PER_GROUP` rows each, and 1 inside a graph (`tf.function`
+    traces one call)."""
+    if not tf.executing_eagerly():
+        return 1
+    return int(max(1, min(max_row_groups(max_groups), batch // MIN_ROWS_PER_GROUP)))
 
 
 def call_in_row_groups(fn, num_groups, *tensors):

@@ -48,13 +48,11 @@ shape too: each new length compiles once.
 pass, or one step: XLA gains little there and would compile per shape).
 """
 
-import os
-
 import numpy as np
 import tensorflow as tf
 
 from arzoo.sampling.driver import SAMPLERS
-from arzoo.sampling.row_groups import MIN_ROWS_PER_GROUP
+from arzoo.sampling.row_groups import MIN_ROWS_PER_GROUP, max_row_groups
 from arzoo.sampling.seeds import step_uniforms, step_uniforms_at
 from arzoo.serving.protocol import DEFAULT_SIGNATURE, STATE_PREFIX
 
@@ -70,21 +68,6 @@ def batch_buckets(max_batch_size):
         buckets.append(size)
         size *= 2
     return buckets + [int(max_batch_size)]
-
-
-def export_row_groups(model):
-    """How many row groups an XLA export cuts a batch into: as in-process
-    sampling on this machine (`model.sampling_threads`, None meaning one
-    per CPU core), 1 where a GPU is visible (it runs a batch in one call
-    better)."""
-    if tf.config.list_logical_devices("GPU"):
-        return 1
-    return int(model.sampling_threads or os.cpu_count() or 1)
-
-
-def row_group_counts(row_groups):
-    """The group counts a batch may be cut into: 1, 2, 4, ... below `row_groups`, then `row_groups`."""
-    return batch_buckets(row_groups)
 
 
 def _padded_to(tensor, rows):
@@ -341,7 +324,7 @@ class ServingModule(tf.Module):
             self._compiled_samplers[key] = tf.function(run, jit_compile=True, autograph=False)
         compiled = self._compiled_samplers[key]
         batch = tf.shape(args[0])[0]
-        counts = row_group_counts(export_row_groups(model))
+        counts = batch_buckets(max_row_groups(model.sampling_threads))  # 1, 2, 4, ... groups
         if len(counts) == 1:
             return self._padded_call(compiled, args, 0, batch)
         # The most groups that leave each at least MIN_ROWS_PER_GROUP rows.

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from arzoo.sampling.row_groups import call_in_row_groups, num_row_groups
+from arzoo.sampling.row_groups import call_in_row_groups, max_row_groups, num_row_groups
 from tests.models.test_wavenet import make, random_condition
 
 
@@ -19,6 +19,12 @@ def test_group_count():
     assert num_row_groups(16, max_groups=2) == 2
     assert num_row_groups(5, max_groups=8) == 1
     assert num_row_groups(64, max_groups=3) == 3
+    gpu = bool(tf.config.list_logical_devices("GPU"))  # a GPU runs a batch in one call
+    assert max_row_groups(3) == (1 if gpu else 3) and max_row_groups() >= 1
+
+
+def test_one_group_inside_a_graph():
+    assert tf.function(lambda: tf.constant(num_row_groups(64, max_groups=4)))() == 1
 
 
 def test_wavenet_samples_do_not_depend_on_grouping():

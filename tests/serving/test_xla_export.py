@@ -23,7 +23,7 @@ from tensorflow.python.saved_model import loader_impl
 from arzoo.cli import main
 from arzoo.models import RNADE
 from arzoo.serving import export_model
-from arzoo.serving.signatures import batch_buckets, row_group_counts
+from arzoo.serving.signatures import batch_buckets
 from arzoo.serving.xla import xla_signatures
 from tests import test_case
 from tests.serving import compat_helpers as ch
@@ -71,7 +71,7 @@ def exports(tmp_path_factory):
 def test_batch_buckets():
     assert batch_buckets(64) == [1, 2, 4, 8, 16, 32, 64]
     assert batch_buckets(48) == [1, 2, 4, 8, 16, 32, 48]
-    assert batch_buckets(1) == [1]
+    assert batch_buckets(1) == [1] and batch_buckets(2) == [1, 2] and batch_buckets(6) == [1, 2, 4, 6]
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -100,17 +100,13 @@ def test_portable_export_needs_no_xla(tmp_path):
     assert "xla" not in metadata
 
 
-def test_row_group_counts():
-    assert row_group_counts(1) == [1] and row_group_counts(2) == [1, 2] and row_group_counts(6) == [1, 2, 4, 6]
-
-
 @pytest.mark.parametrize("key", ["wavenet-both"])
 def test_xla_export_samples_in_row_groups(exports, key, tmp_path, monkeypatch):
     """An XLA export cuts a batch into row groups (compiled calls side by
     side) as in-process sampling does: the same samples at every count."""
     from arzoo.serving import signatures
 
-    monkeypatch.setattr(signatures, "export_row_groups", lambda model: 3)  # 1, 2 or 3 groups
+    monkeypatch.setattr(signatures, "max_row_groups", lambda max_groups: 3)  # 1, 2 or 3 groups
     model, inputs, _ = exports[key]
     grouped = tf.saved_model.load(export_model(model, tmp_path, "grouped", max_batch_size=16, xla=True, warmup=False))
     portable = tf.saved_model.load(export_model(model, tmp_path, "portable", max_batch_size=16, warmup=False))
