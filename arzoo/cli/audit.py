@@ -11,6 +11,8 @@ def add_parser(sub, parents):
     p.add_argument("--row", type=int, help="image models: the pixel's row (default: the middle row)")
     p.add_argument("--col", type=int, help="image models: the pixel's column (default: the middle column)")
     p.add_argument("--channel", type=int, help="image models: the sub-pixel's channel (default 0)")
+    p.add_argument("--frame", type=int, help="video models: the frame (default: the middle one; --row, --col "
+                   "and --channel pick the sub-pixel in it)")
     p.add_argument("--step", type=int, help="audio, text and vector models: the sampling step "
                    "(default: the middle one)")
     p.add_argument("--length", type=int, help="audio and text models: positions to audit over "

@@ -23,7 +23,8 @@ def add_parser(sub, parents):
                    help="refuse a draw that needs more memory than this, e.g. 8G (default: half of this "
                    "machine's); the need is estimated before anything is allocated")
     p.add_argument("--out", default="samples.png",
-                   help="PNG path (audio models: a folder, default ./samples)")
+                   help="PNG path (audio models: a folder, default ./samples; video models: a strip of "
+                   "frames per video, with an animated .gif beside it)")
     p.add_argument("--overwrite", action="store_true",
                    help="text models: replace an existing <out>.txt (refused otherwise: another command's "
                    "texts would be lost)")
@@ -37,6 +38,10 @@ def add_parser(sub, parents):
     p.add_argument("--prompt", help="text models: continue this text")
     p.add_argument("--length", type=int_in(1),
                    help="text models: characters to draw (default the model's sample_length)")
+    p.add_argument("--context-from", help="video models: a .npy of videos [N, frames, H, W, C] whose first "
+                   "frames are continued (video prediction)")
+    p.add_argument("--context-frames", type=int_in(1),
+                   help="with --context-from: how many frames to keep (default half the model's num_frames)")
     p.set_defaults(func=run)
 
 

@@ -3,17 +3,9 @@
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from arzoo.data.quantize import (
-    binarize_stochastic,
-    binarize_threshold,
-    quantize,
-    validate_levels,
-)
+from arzoo.data.quantize import to_levels, validate_levels
 from arzoo.data.sources import open_source, prepare
 from arzoo.data.transforms import convert_channels, resize_and_center_crop
-
-# Hash range for turning an example's TFDS id into its binarization key.
-_EXAMPLE_KEY_BUCKETS = 2**62
 
 
 def load_dataset(
@@ -96,13 +88,7 @@ def load_dataset(
             image = resize_and_center_crop(image, source.image_size)
         if source.channels is not None:
             image = convert_channels(image, source.channels)
-        if binarize == "threshold":
-            image = binarize_threshold(image, source.native_levels)
-        elif binarize == "stochastic":
-            key = tf.strings.to_hash_bucket_fast(features["tfds_id"], _EXAMPLE_KEY_BUCKETS)
-            image = binarize_stochastic(image, source.native_levels, binarize_seed, key)
-        else:
-            image = quantize(image, num_levels, source.native_levels)
+        image = to_levels(image, num_levels, source.native_levels, binarize, binarize_seed, features.get("tfds_id"))
         if source.label_key is None:
             label = tf.constant(0, tf.int32)
         else:

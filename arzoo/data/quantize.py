@@ -68,3 +68,20 @@ def binarize_stochastic(image, native_levels, seed, example_key):
     rng_seed = tf.stack([tf.constant(seed, tf.int64), tf.cast(example_key, tf.int64)])
     uniform = tf.random.stateless_uniform(tf.shape(image), seed=rng_seed)
     return tf.cast(uniform < intensity, tf.int32)
+
+
+# Hash range for turning an example's TFDS id into its binarization key.
+EXAMPLE_KEY_BUCKETS = 2**62
+
+
+def to_levels(values, num_levels, native_levels, binarize=None, binarize_seed=0, example_id=None):
+    """Stored values -> int32 levels as the data section asks: `quantize`d
+    to `num_levels`, or binarized ("threshold", or "stochastic" keyed on
+    `binarize_seed` and `example_id`, the example's TFDS id, so an example
+    binarizes the same way in every run and order)."""
+    if binarize == "threshold":
+        return binarize_threshold(values, native_levels)
+    if binarize == "stochastic":
+        key = tf.strings.to_hash_bucket_fast(example_id, EXAMPLE_KEY_BUCKETS)
+        return binarize_stochastic(values, native_levels, binarize_seed, key)
+    return quantize(values, num_levels, native_levels)

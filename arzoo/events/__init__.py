@@ -1,5 +1,5 @@
 """Event spaces: what every layer above `arzoo.models` needs to know about a
-kind of event (images, audio, real vectors, text), asked of the model's
+kind of event (images, audio, real vectors, text, video), asked of the model's
 event space instead of testing a modality string.
 
 `event_space(model)` is the one place a model's `modality` is read. An event
@@ -15,8 +15,9 @@ from arzoo.events.base import EventSpace
 from arzoo.events.image import ImageSpace
 from arzoo.events.text import TextSpace
 from arzoo.events.vector import VectorSpace
+from arzoo.events.video import VideoSpace
 
-EVENT_SPACES = {space.name: space for space in (ImageSpace, AudioSpace, VectorSpace, TextSpace)}
+EVENT_SPACES = {space.name: space for space in (ImageSpace, AudioSpace, VectorSpace, TextSpace, VideoSpace)}
 
 
 def event_space(model):
@@ -31,4 +32,6 @@ def event_space(model):
         ) from None
 
 
-__all__ = ["EVENT_SPACES", "AudioSpace", "EventSpace", "ImageSpace", "TextSpace", "VectorSpace", "event_space"]
+__all__ = [
+    "EVENT_SPACES", "AudioSpace", "EventSpace", "ImageSpace", "TextSpace", "VectorSpace", "VideoSpace", "event_space",
+]

@@ -50,6 +50,7 @@ class EventSpace:
         "--label": "label", "--seconds": "seconds", "--speaker": "speaker",
         "--features-from": "features_from", "--continue-from": "continue_from",
         "--prefix-seconds": "prefix_seconds", "--prompt": "prompt", "--length": "length",
+        "--context-from": "context_from", "--context-frames": "context_frames",
     }
     sample_options = ()
 
@@ -86,7 +87,7 @@ class EventSpace:
         from arzoo.figures import sequence_dependency_figure, sequence_text_map
 
         self.refuse_options(
-            {"--row": args.row, "--col": args.col, "--channel": args.channel},
+            {"--row": args.row, "--col": args.col, "--channel": args.channel, "--frame": getattr(args, "frame", None)},
             f"{self.name} models (they take --step and --length)",
         )
         length = self.audit_length(args.length)

@@ -316,7 +316,8 @@ class ImageSpace(EventSpace):
         from arzoo.evaluation import audit_position
         from arzoo.figures import dependency_figure, text_map
 
-        self.refuse_options({"--step": args.step, "--length": args.length}, "image models (they take --row, --col, --channel)")
+        self.refuse_options({"--step": args.step, "--length": args.length, "--frame": getattr(args, "frame", None)},
+                            "image models (they take --row, --col, --channel)")
         model = self.model
         height, width, _ = model.image_shape
         row = height // 2 if args.row is None else args.row
@@ -328,24 +329,39 @@ class ImageSpace(EventSpace):
             self.AUDIT_LEGEND,
             text_map(result, channel),
         ]
-        summary = {
+        return lines, self.audit_summary(result), dependency_figure(result, model.image_shape)
+
+    @staticmethod
+    def audit_summary(result):
+        """The JSON summary of an `audit_position` result: its step and the counts of what it reads."""
+        return {
             "step": result["step"],
             "reads_earlier": int(result["reads_earlier"].sum()),
             "unread_earlier": int(result["unread_earlier"].sum()),
             "reads_later": int(result["reads_later"].sum()),
             "causal": not result["reads_later"].any(),
         }
-        return lines, summary, dependency_figure(result, model.image_shape)
 
     @classmethod
     def client_sample(cls, client, args, info):
         """A PNG grid and the levels as .npy."""
-        from arzoo.figures import check_png_path, save_grid
+        from arzoo.figures import save_grid
+
+        samples, num_levels, npy, elapsed = cls.served_levels(client, args, info)
+        save_grid(args.out, samples, num_levels)
+        return {"grid": args.out, "samples": npy, "num_samples": args.n, "seconds": elapsed}
+
+    @classmethod
+    def served_levels(cls, client, args, info):
+        """`arzoo client sample`'s draw of level events (images, videos):
+        (samples, their num_levels, the .npy beside `--out` they are saved
+        to, seconds), after refusing the options of other kinds of event."""
+        from arzoo.figures import check_png_path
         from arzoo.files import atomic_path
 
         check_png_path(args.out, "--out")
         cls.refuse_options({"--seconds": args.seconds, "--speaker": args.speaker, "--length": args.length,
-                            "--prompt": args.prompt}, "image models")
+                            "--prompt": args.prompt}, f"{cls.name} models")
         condition = cls.served_labels(client, "sample", args.label, args.n)
         samples, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(
             seeds, args.temperature, None if condition is None else condition[rows]))
@@ -355,11 +371,10 @@ class ImageSpace(EventSpace):
                 f"The samples reach level {samples.max()} but --num-levels is {num_levels}: "
                 "give the model's num_levels."
             )
-        save_grid(args.out, samples, num_levels)
         npy = os.path.splitext(args.out)[0] + ".npy"
         with atomic_path(npy) as temporary:
             np.save(temporary, samples)
-        return {"grid": args.out, "samples": npy, "num_samples": args.n, "seconds": elapsed}
+        return samples, num_levels, npy, elapsed
 
     # ----- serving --------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from arzoo.models.pixelcnn_pp import PixelCNNPlusPlus
 from arzoo.models.pixelsnail import PixelSNAIL
 from arzoo.models.rnade import RNADE
 from arzoo.models.row_lstm import RowLSTMPixelRNN
+from arzoo.models.video import AutoregressiveVideoModel
+from arzoo.models.video_pixel_network import VideoPixelNetwork
 from arzoo.models.registry import get_model_class, list_models, register_model
 from arzoo.models.wavenet import WaveNet
 

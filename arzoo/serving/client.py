@@ -77,6 +77,8 @@ def served_modality(signatures, info):
         return "audio"
     if "num_dims" in info:
         return "vector"
+    if "num_frames" in info:
+        return "video"
     return "image"
 
 
@@ -170,7 +172,7 @@ class Client:
 
     def model_info(self):
         """What the export says about its model, from its `metadata` signature,
-        with "modality" ("image", "audio", "text" or "vector") added:
+        with "modality" ("image", "audio", "text", "vector" or "video") added:
         {"modality": ..., "num_levels": L, ...} (images: image_shape,
         num_steps, max_batch_size; audio: sample_rate, hop_length,
         sample_length, max_length, max_batch_size, num_speakers,

@@ -1,5 +1,5 @@
 """The model contract, applied to every registered family of every kind of
-event (images, audio, text, vectors) in every variant of tests/test_case.py:
+event (images, audio, text, vectors, videos) in every variant of tests/test_case.py:
 causality by gradient and by perturbation, normalization over a tiny
 enumerable event space, step == the teacher-forced network and log_prob,
 naive == cached sample for sample, rows independent of their batch,
@@ -42,9 +42,16 @@ def exact(family, variant):
     return test_case.exact_density(make(family, variant))
 
 
+# Steps that read no earlier input by design: the paper's baseline without
+# dependencies inside a frame draws the first frame's sub-pixels from
+# nothing, and frames independent of each other start from nothing.
+INDEPENDENT_STEP_CASES = {("video_pixel_network", "no_intra_frame"), ("video_pixel_network", "per_frame")}
+
+
 @pytest.mark.parametrize("family,variant", GRADIENT_CASES)
 def test_causality_by_gradient(family, variant):
-    test_case.check_causality_by_gradient(exact(family, variant))
+    test_case.check_causality_by_gradient(exact(family, variant),
+                                          every_step_reads=(family, variant) not in INDEPENDENT_STEP_CASES)
 
 
 @pytest.mark.parametrize("family,variant", CASES)
@@ -114,6 +121,33 @@ def test_image_normalization_given_each_class(family):
     for c in range(3):
         test_case.check_normalization(model, np.array([c], np.int32))
     # Conditioning must matter: the classes give different distributions.
+    x = test_case.all_configurations(model)[:5]
+    by_class = [model.log_prob(x, np.full(5, c, np.int32)).numpy() for c in range(3)]
+    assert not np.allclose(by_class[0], by_class[1])
+
+
+# Video spaces small enough to enumerate (the tiny config's: 2 binary frames of 2x3).
+VIDEO_SPACES = {
+    "binary_2frames_2x3": dict(),
+    "bernoulli_2frames_2x3": dict(likelihood="bernoulli"),
+    "3levels_3frames_1x2": dict(num_frames=3, frame_shape=[1, 2, 1], num_levels=3),
+    "rgb_2frames_1x1": dict(frame_shape=[1, 1, 3], num_levels=2),
+    "no_intra_frame": dict(intra_frame=False),
+    "per_frame": dict(temporal=False),
+}
+
+
+@pytest.mark.parametrize("family,space", [(f, s) for f in arzoo.list_models("video") for s in sorted(VIDEO_SPACES)])
+def test_video_normalization(family, space):
+    model = test_case.build_tiny(family, **VIDEO_SPACES[space])
+    test_case.check_normalization_under_random_conditions(model)
+
+
+@pytest.mark.parametrize("family", arzoo.list_models("video"))
+def test_video_normalization_given_each_class(family):
+    model = test_case.build_tiny(family, num_classes=3)
+    for c in range(3):
+        test_case.check_normalization(model, np.array([c], np.int32))
     x = test_case.all_configurations(model)[:5]
     by_class = [model.log_prob(x, np.full(5, c, np.int32)).numpy() for c in range(3)]
     assert not np.allclose(by_class[0], by_class[1])

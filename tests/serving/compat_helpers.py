@@ -65,6 +65,9 @@ SEQUENCE_EXPORT_VARIANTS = {"audio": ("plain", "both"), "text": ("plain", "class
 # A Parallel WaveNet student exports WaveNet's audio signatures (the plain
 # ones are WaveNet's cases) with its flow inside: its conditioned case alone.
 FAMILY_EXPORT_VARIANTS = {"parallel_wavenet": ("both",)}
+# Video families export their class-conditional case (its signatures are
+# the image ones over [T, H, W, C]; the others round-trip in test_contract).
+VIDEO_EXPORT_VARIANTS = ("class",)
 
 
 def export_cases():
@@ -76,7 +79,7 @@ def export_cases():
         for modality, variants in SEQUENCE_EXPORT_VARIANTS.items()
         for family in arzoo.list_models(modality)
         for variant in FAMILY_EXPORT_VARIANTS.get(family, variants)
-    ]
+    ] + [(family, variant) for family in arzoo.list_models("video") for variant in VIDEO_EXPORT_VARIANTS]
 
 
 # Exit code of run_signature.c when TF_SessionRun fails (see its header).
@@ -243,13 +246,13 @@ def make_image_inputs(model, batch=3, seed=0):
     from arzoo.serving.signatures import flatten_state
     from tests import test_case
 
-    x = test_case.random_images(model, batch, seed=seed)
+    x = test_case.random_events(model, batch, seed=seed)  # images, or videos
     condition = test_case.random_condition(model, batch, seed=seed)
     seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(1234 + seed), batch).numpy()
     temperature = np.linspace(0.7, 1.3, batch).astype(np.float32)
     known = np.zeros_like(x)
-    known[:, : model.image_shape[0] // 2] = 1  # top rows known, whole pixels
-    known[0, -1, -1] = 1                       # and one pixel past the frontier
+    known[:, : x.shape[1] // 2] = 1  # top rows (first frames) known, whole pixels
+    known[0, -1, -1] = 1             # and one pixel (row) past the frontier
     cond = {} if condition is None else {"condition": condition}
 
     # A state in the middle of streaming, teacher-forced with x: row b has
@@ -334,6 +337,9 @@ def expected_image_outputs(model, inputs):
         "num_steps": model.num_steps,
         "max_batch_size": MAX_BATCH_SIZE,
     }
+    if model.modality == "video":  # a video's frames, not the image of its stacked frames
+        del metadata["image_shape"]
+        metadata.update(num_frames=model.num_frames, frame_shape=list(model.frame_shape))
     size = int(np.prod(model.image_shape))
     if model.num_steps * model.values_per_step != size:  # steps of pixel groups: where each value goes
         index = np.arange(1, size + 1, dtype=np.int32).reshape((1,) + model.image_shape)

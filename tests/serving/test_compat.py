@@ -137,7 +137,7 @@ def test_export_has_every_signature_and_no_python_ops(exports, key):
         for name in ("samples", "audio") if model.modality == "audio" else ("samples",):
             assert export.tensors["sample"]["outputs"][name][2] == (-1, -1)
     else:
-        assert export.tensors["sample"]["outputs"]["samples"][2] == (-1, *model.image_shape)
+        assert export.tensors["sample"]["outputs"]["samples"][2] == (-1, *model.event_shape)
     if model.modality == "audio":
         # WaveNet's queues are written by the portable in-place update.
         assert "TensorStridedSliceUpdate" in ops

@@ -1,7 +1,8 @@
 """TFDS builders for the offline datasets (data already on the machine).
 
 `OFFLINE_BUILDERS` holds the image builders (read by arzoo.data.sources),
-`AUDIO_BUILDERS` the audio ones (read by arzoo.data.audio_load).
+`AUDIO_BUILDERS` the audio ones (read by arzoo.data.audio_load),
+`VIDEO_BUILDERS` the video ones (read by arzoo.data.video_load).
 """
 
 from arzoo.data.builders.digits import Digits
@@ -11,6 +12,7 @@ from arzoo.data.builders.image_folder import (
     ImageFolderConfig,
     image_folder_config,
 )
+from arzoo.data.builders.moving_fashion_mnist import MovingFashionMnist
 from arzoo.data.builders.photo_patches import PhotoPatches
 from arzoo.data.builders.photo_patches_64 import PhotoPatches64
 from arzoo.data.builders.wav_folder import WavFolder, WavFolderConfig, wav_folder_config
@@ -25,15 +27,19 @@ OFFLINE_BUILDERS = {
 
 AUDIO_BUILDERS = {"wav_folder": WavFolder}
 
+VIDEO_BUILDERS = {"moving_fashion_mnist": MovingFashionMnist}
+
 __all__ = [
     "AUDIO_BUILDERS",
     "Digits",
     "FashionMnistLocal",
     "ImageFolder",
     "ImageFolderConfig",
+    "MovingFashionMnist",
     "OFFLINE_BUILDERS",
     "PhotoPatches",
     "PhotoPatches64",
+    "VIDEO_BUILDERS",
     "WavFolder",
     "WavFolderConfig",
     "image_folder_config",
