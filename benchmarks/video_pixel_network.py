@@ -21,8 +21,9 @@ the speed does not depend on them) at batch 1 and 4, cached (the row
 protocol, XLA-compiled, as `sample` runs) against naive (the whole network
 over the canvas at every step, as a graph), on videos of 2 frames (the
 network's weights do not depend on the length; naive sampling of 10 frames
-takes too long to time three times). One warm-up call each, then the median
-of three.
+takes minutes a call). One warm-up call each, then the median of three
+calls (cached) or one call (naive, about a minute each); BENCHMARKS.md takes
+the median over three runs of the script.
 """
 
 import argparse
@@ -59,6 +60,7 @@ def config_path(name):
 
 
 def train_and_score(name, minutes, work):
+    """Train `name`'s config for `minutes`, score it; the run stays in `work/name`."""
     config = arzoo.load_config(config_path(name), [
         f"training.max_seconds={max(minutes * 60.0, 1.0)}", "training.steps=10000000",
         "training.checkpoint_every=10000000", "training.log_every=10",
@@ -86,7 +88,7 @@ def sampling_rates():
         for method in ("cached", "naive"):
             model.sample(batch, seed=0, method=method)
             seconds = []
-            for seed in (1, 2, 3):
+            for seed in (1, 2, 3) if method == "cached" else (1,):
                 start = time.perf_counter()
                 np.asarray(model.sample(batch, seed=seed, method=method))
                 seconds.append(time.perf_counter() - start)
@@ -137,6 +139,7 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--sampling-only", action="store_true", help="time sampling, train nothing")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--keep", help="keep the trained runs in this folder (default: a temporary one)")
     parser.add_argument("--median", nargs="+", metavar="JSON", help="print the medians of earlier runs' --json files")
     args = parser.parse_args(argv)
     if args.median:
@@ -145,7 +148,8 @@ def main(argv=None):
         return
     rows = []
     if not args.sampling_only:
-        with tempfile.TemporaryDirectory() as work:
+        with tempfile.TemporaryDirectory() as scratch:
+            work = args.keep or scratch
             for name in args.models:
                 rows.append(train_and_score(name, args.minutes, work))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
