@@ -57,7 +57,11 @@ def open_video_source(name, *, data_dir=None):
     data_dir = sources.resolve_data_dir(data_dir)
     base, _, config_name = name.partition("/")
     if base in VIDEO_BUILDERS:
-        builder = VIDEO_BUILDERS[base](config=moving_config(config_name or DEFAULT_CONFIG), data_dir=data_dir)
+        builder_class = VIDEO_BUILDERS[base]
+        config_name = config_name or DEFAULT_CONFIG
+        # TFDS takes a listed config only as itself (an equal copy is refused), any other by its object.
+        listed = {config.name: config for config in builder_class.BUILDER_CONFIGS}
+        builder = builder_class(config=listed.get(config_name) or moving_config(config_name), data_dir=data_dir)
         offline = True
     else:
         builder = sources.catalogue_builder(name, data_dir, VIDEO_OFFLINE_NAMES, kind="video dataset")

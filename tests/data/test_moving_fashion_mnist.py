@@ -70,6 +70,17 @@ def test_prepared_splits_are_seeded_and_take_the_right_sprites(tmp_path):
     np.testing.assert_array_equal(levels, video * 4 // 256)
 
 
+@pytest.mark.parametrize("name, shape", [
+    ("moving_fashion_mnist", (10, 32, 32, 1)),  # the default config
+    ("moving_fashion_mnist/32x32_10frames", (10, 32, 32, 1)),
+    ("moving_fashion_mnist/64x64_20frames", (20, 64, 64, 1)),  # the paper's size
+    ("moving_fashion_mnist/16x24_3frames", (3, 16, 24, 1)),
+])
+def test_listed_and_other_configs_open(name, shape, tmp_path):
+    source = open_video_source(name, data_dir=str(tmp_path))
+    assert source.video_shape == shape and source.offline and source.native_levels == 256
+
+
 def test_unknown_names_and_levels_are_refused(tmp_path):
     with pytest.raises(ValueError, match="Unknown video dataset name='moving_fashion_mnits'.*moving_fashion_mnist"):
         open_video_source("moving_fashion_mnits", data_dir=str(tmp_path))
