@@ -53,7 +53,12 @@ class AutoregressiveVideoModel(AutoregressiveImageModel):
                 f"condition_shape={kwargs['condition_shape']}."
             )
         kwargs.pop("condition_shape", None)
-        kwargs.pop("image_shape", None)  # the stacked frames: derived, never given
+        if kwargs.get("image_shape") is not None:
+            raise ValueError(
+                f"Video models take num_frames and frame_shape, not image_shape (got {kwargs['image_shape']}); "
+                "their image_shape is the frames stacked, [num_frames * height, width, channels]."
+            )
+        kwargs.pop("image_shape", None)
         num_frames = int_at_least("num_frames", num_frames, 1)
         if isinstance(frame_shape, (int, str)) or len(frame_shape) != 3:
             raise ValueError(f"frame_shape must be [height, width, channels], got {frame_shape!r}.")

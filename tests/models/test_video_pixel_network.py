@@ -101,6 +101,7 @@ def test_levels_out_of_range_are_named():
     (dict(num_frames=0), "num_frames"),
     (dict(intra_frame="yes"), "intra_frame must be true or false"),
     (dict(encoder_filters=3), "must be even"),
+    (dict(image_shape=[4, 3, 1]), "take num_frames and frame_shape, not image_shape"),
 ])
 def test_bad_arguments_are_named(overrides, match):
     with pytest.raises(ValueError, match=match):
