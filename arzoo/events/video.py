@@ -81,7 +81,6 @@ class VideoSpace(ImageSpace):
     name = "video"
     sample_options = ("--label", "--context-from", "--context-frames")
     unit = "nats/frame"
-    training_metric = "bits_per_dim"
 
     def load_split(self, data, split, training=False):
         return load_video_split(data, split, self.model.num_levels)

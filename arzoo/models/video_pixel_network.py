@@ -239,9 +239,12 @@ class VideoPixelNetwork(RowProtocol, AutoregressiveVideoModel):
         updates, parts = {}, []
         batch = tf.shape(state["position"])[0]
         if self.temporal:
-            previous = tf.gather(state["canvas"], tf.maximum(frame - 1, 0), axis=1)
-            encoded = self.encode_frames(self.scale_levels(previous))
-            encoded = tf.where(frame > 0, encoded, tf.zeros_like(encoded))
+            height, width, _ = self.frame_shape
+            encoded = tf.cond(  # frame 0 has no past: its encoding is zeros, the encoder is not run
+                frame > 0,
+                lambda: self.encode_frames(self.scale_levels(tf.gather(state["canvas"], frame - 1, axis=1))),
+                lambda: tf.zeros([batch, height, width, self.encoder_filters], self.compute_dtype),
+            )
             hidden, cell = self.lstm(encoded, (state["lstm"]["hidden"], state["lstm"]["cell"]))
             updates["lstm"] = {"hidden": hidden, "cell": cell}
             parts.append(hidden)
