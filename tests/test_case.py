@@ -82,7 +82,8 @@ def all_configurations(model):
 #
 # The checks below use only the model contract (`call`, `params_at`,
 # `to_steps` / `from_steps`, `initial_state` / `step`, `sample`, `complete`,
-# `log_prob`), so they hold for images, audio, text, vectors and videos alike;
+# `log_prob`), so they hold for images, audio, text, vectors, videos and
+# real-valued images alike;
 # tests/models/test_contract.py runs them on every registered family of
 # every modality, in the variants below.
 
@@ -108,6 +109,13 @@ EVENT_VARIANTS = {
     "vector": {
         "plain": dict(),
         "random_order": dict(ordering="random", ordering_seed=2),
+    },
+    # The tiny config: grey 3x4 images, one spatial LSTM layer (the MCGSM
+    # alone takes the variants without LSTM arguments).
+    "real_image": {
+        "grey": dict(),
+        "two_layers": dict(num_layers=2),
+        "rgb": dict(image_shape=[2, 3, 3]),
     },
     # The tiny config: 2 binary frames of 2x3, categorical.
     "video": {
@@ -137,13 +145,13 @@ def event_cases():
         for variant, overrides in EVENT_VARIANTS[cls.modality].items():
             if variant not in FAMILY_VARIANTS.get(family, (variant,)):
                 continue
-            if cls.modality in ("audio", "text") and not set(overrides) <= constructor_arguments(cls):
+            if cls.modality in ("audio", "text", "real_image") and not set(overrides) <= constructor_arguments(cls):
                 continue
             if cls.modality in ("audio", "text") and "likelihood" not in constructor_arguments(cls):
                 cases.append((family, variant))
                 continue
             # Variants without a likelihood take the categorical head (vectors: their only one).
-            if cls.modality == "vector" or overrides.get("likelihood", "categorical") in cls.likelihoods:
+            if cls.modality in ("vector", "real_image") or overrides.get("likelihood", "categorical") in cls.likelihoods:
                 # The models with a code take no class or embedding: their decoder's condition is the code.
                 conditioned = "num_classes" in overrides or "condition_shape" in overrides
                 if not (conditioned and not getattr(cls, "external_conditions", True)):
@@ -166,7 +174,7 @@ def exact_density(model):
 # families whose tiny config has the channel-coupled head (PixelCNN++,
 # PixelSNAIL: the loop their users compile) and "rgb" for the others; each
 # compares an XLA-compiled cached loop with the graph-run naive one.
-OTHER_JIT_VARIANTS = {"audio": "both", "text": "class", "vector": "plain", "video": "class"}
+OTHER_JIT_VARIANTS = {"audio": "both", "text": "class", "vector": "plain", "video": "class", "real_image": "grey"}
 
 
 def jit_variant(family):
@@ -359,6 +367,25 @@ def check_normalization_under_random_conditions(model, atol=1e-4):
         check_normalization(model, condition, atol)
         if condition is None:
             break
+
+
+def check_real_normalization(model, half_width=12.0, points=801, atol=1e-3):
+    """The density of a real-valued model of 2 scalars (an image of 1x2x1)
+    integrates to 1 over a grid wide enough to hold its mass (the
+    trapezoid rule in 2-D), and the second value's density depends on the
+    first (else the check would hold for a product of two normalized
+    marginals whatever the factorisation). Returns the integral."""
+    assert int(np.prod(event_shape(model))) == 2, "integrate a model of two scalars"
+    grid = np.linspace(-half_width, half_width, points, dtype=np.float32)
+    first, second = np.meshgrid(grid, grid, indexing="ij")
+    x = np.stack([first.ravel(), second.ravel()], axis=1).reshape((-1,) + event_shape(model))
+    log_probs = np.concatenate([model.log_prob(x[i : i + 65536]).numpy() for i in range(0, len(x), 65536)])
+    density = np.exp(log_probs.astype(np.float64)).reshape(points, points)
+    total = np.trapezoid(np.trapezoid(density, grid, axis=1), grid)
+    assert abs(total - 1.0) < atol, f"the density of two values integrates to {total}"
+    conditionals = model.conditional_log_probs(x[:: points * 40 + 1]).numpy().reshape(-1, 2)[:, 1]
+    assert np.ptp(conditionals) > 1e-3, "the second value's density ignores the first"
+    return total
 
 
 def check_variables_tracked(model):

@@ -42,6 +42,8 @@ def add_parser(sub, parents):
                    "frames are continued (video prediction)")
     p.add_argument("--context-frames", type=int_in(1),
                    help="with --context-from: how many frames to keep (default half the model's num_frames)")
+    p.add_argument("--size", help="real-valued image models: draw images of this size, <height>x<width> "
+                   "(texture synthesis: the same weights at any size)")
     p.set_defaults(func=run)
 
 

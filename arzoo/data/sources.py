@@ -104,11 +104,30 @@ def open_source(name, *, data_dir=None, image_folder=None, image_size=None, chan
             f"image_folder={image_folder!r} applies only to name='image_folder', "
             f"got name={name!r}."
         )
-    elif name in OFFLINE_BUILDERS:
-        builder = OFFLINE_BUILDERS[name](data_dir=data_dir)
+    elif name.partition("/")[0] in OFFLINE_BUILDERS:
+        base, _, config_name = name.partition("/")
+        builder = offline_builder(OFFLINE_BUILDERS[base], config_name, data_dir)
     else:
         builder = catalogue_builder(name, data_dir)
     return _describe(name, builder, image_size, channels)
+
+
+def offline_builder(builder_class, config_name, data_dir):
+    """An offline builder in the config named `config_name` (its default
+    when empty). A builder with sizes in its config names (`dead_leaves/64x64`)
+    makes any such config with its `config_named`; TFDS takes a listed
+    config only as the listed object itself (an equal copy is refused)."""
+    listed = {config.name: config for config in getattr(builder_class, "BUILDER_CONFIGS", ())}
+    if not config_name:
+        return builder_class(data_dir=data_dir)
+    if config_name in listed:
+        return builder_class(config=listed[config_name], data_dir=data_dir)
+    if hasattr(builder_class, "config_named"):
+        return builder_class(config=builder_class.config_named(config_name), data_dir=data_dir)
+    raise ValueError(
+        f"The offline dataset {builder_class.name!r} has no config {config_name!r}"
+        + (f"; its configs: {', '.join(listed)}." if listed else " (it has none).")
+    )
 
 
 def catalogue_builder(name, data_dir, offline_names=OFFLINE_NAMES, kind="dataset"):

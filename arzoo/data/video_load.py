@@ -18,7 +18,7 @@ import tensorflow_datasets as tfds
 
 from arzoo.data import sources
 from arzoo.data.builders import VIDEO_BUILDERS
-from arzoo.data.builders.moving_fashion_mnist import DEFAULT_CONFIG, moving_config
+from arzoo.data.builders.moving_fashion_mnist import DEFAULT_CONFIG
 from arzoo.data.quantize import to_levels, validate_levels
 
 VIDEO_OFFLINE_NAMES = tuple(VIDEO_BUILDERS)
@@ -71,11 +71,7 @@ def open_video_source(name, *, data_dir=None):
     data_dir = sources.resolve_data_dir(data_dir)
     base, _, config_name = name.partition("/")
     if base in VIDEO_BUILDERS:
-        builder_class = VIDEO_BUILDERS[base]
-        config_name = config_name or DEFAULT_CONFIG
-        # TFDS takes a listed config only as itself (an equal copy is refused), any other by its object.
-        listed = {config.name: config for config in builder_class.BUILDER_CONFIGS}
-        builder = builder_class(config=listed.get(config_name) or moving_config(config_name), data_dir=data_dir)
+        builder = sources.offline_builder(VIDEO_BUILDERS[base], config_name or DEFAULT_CONFIG, data_dir)
         offline = True
     else:
         builder = sources.catalogue_builder(name, data_dir, VIDEO_OFFLINE_NAMES, kind="video dataset")

@@ -1,5 +1,5 @@
 """Event spaces: what every layer above `arzoo.models` needs to know about a
-kind of event (images, audio, real vectors, text, video), asked of the model's
+kind of event (images, audio, real vectors, text, video, real-valued images), asked of the model's
 event space instead of testing a modality string.
 
 `event_space(model)` is the one place a model's `modality` is read. An event
@@ -13,11 +13,12 @@ the model.
 from arzoo.events.audio import AudioSpace
 from arzoo.events.base import EventSpace
 from arzoo.events.image import ImageSpace
+from arzoo.events.real_image import RealImageSpace
 from arzoo.events.text import TextSpace
 from arzoo.events.vector import VectorSpace
 from arzoo.events.video import VideoSpace
 
-EVENT_SPACES = {space.name: space for space in (ImageSpace, AudioSpace, VectorSpace, TextSpace, VideoSpace)}
+EVENT_SPACES = {space.name: space for space in (ImageSpace, AudioSpace, VectorSpace, TextSpace, VideoSpace, RealImageSpace)}
 
 
 def event_space(model):
@@ -33,5 +34,6 @@ def event_space(model):
 
 
 __all__ = [
-    "EVENT_SPACES", "AudioSpace", "EventSpace", "ImageSpace", "TextSpace", "VectorSpace", "VideoSpace", "event_space",
+    "EVENT_SPACES", "AudioSpace", "EventSpace", "ImageSpace", "RealImageSpace", "TextSpace", "VectorSpace", "VideoSpace",
+    "event_space",
 ]

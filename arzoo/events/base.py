@@ -50,7 +50,7 @@ class EventSpace:
         "--label": "label", "--seconds": "seconds", "--speaker": "speaker",
         "--features-from": "features_from", "--continue-from": "continue_from",
         "--prefix-seconds": "prefix_seconds", "--prompt": "prompt", "--length": "length",
-        "--context-from": "context_from", "--context-frames": "context_frames",
+        "--context-from": "context_from", "--context-frames": "context_frames", "--size": "size",
     }
     sample_options = ()
 

@@ -1,4 +1,6 @@
-"""Real vectors: `[B, D]` float32 (RNADE), from `arzoo.data.continuous`."""
+"""Real vectors: `[B, D]` float32 (RNADE), from `arzoo.data.continuous`, or
+any image dataset flattened (its images dequantized as the real-valued image
+models read them, `arzoo.data.real_image_load`)."""
 
 import os
 import time
@@ -8,6 +10,31 @@ import numpy as np
 from arzoo.events.base import EventSpace
 
 
+def is_image_dataset(name):
+    """Whether a data section's `dataset` names images (read flattened) rather than vectors."""
+    from arzoo.data.continuous import CONTINUOUS_DATASETS
+
+    return name not in CONTINUOUS_DATASETS
+
+
+def load_vectors(data, split, training=False):
+    """The unbatched `{"x": [D]}` dataset of one split of a `DataConfig`."""
+    import tensorflow as tf
+
+    if not is_image_dataset(data.dataset):
+        from arzoo.data.continuous import load_continuous
+
+        return tf.data.Dataset.from_tensor_slices({"x": load_continuous(data.dataset, split)})
+    from arzoo.events.real_image import load_real_image_split
+
+    return load_real_image_split(data, split, training).map(lambda e: {"x": tf.reshape(e["image"], [-1])})
+
+
+def vector_array(data, split):
+    """One split as a float32 `[N, D]` array (images with their fixed test noise)."""
+    return np.stack([e["x"] for e in load_vectors(data, split).as_numpy_iterator()])
+
+
 class VectorSpace(EventSpace):
     name = "vector"
     sample_options = ()
@@ -15,11 +42,7 @@ class VectorSpace(EventSpace):
     training_metric = "bits_per_dim"
 
     def load_split(self, data, split, training=False):
-        import tensorflow as tf
-
-        from arzoo.data.continuous import load_continuous
-
-        return tf.data.Dataset.from_tensor_slices({"x": load_continuous(data.dataset, split)})
+        return load_vectors(data, split, training)
 
     def check_element_spec(self, spec, name="dataset"):
         dims = self.model.num_dims
@@ -30,14 +53,15 @@ class VectorSpace(EventSpace):
             )
 
     def evaluate(self, run, split=None, max_examples=None, batch_size=None, baselines=True, **options):
-        """Test NLL (nats per example) next to independent Gaussians per dimension."""
-        from arzoo.data.continuous import load_continuous
+        """Test NLL (nats per example) next to independent Gaussians per
+        dimension; for flattened images also the dequantization bound in
+        bits/dim (as `arzoo.events.real_image` reports it)."""
         from arzoo.evaluation.likelihood import diagonal_gaussian_baseline
 
         self.refuse_options(options, "vector models")
         data = run.config["data"]
         split = split or data.test_split
-        x = load_continuous(data.dataset, split)
+        x = vector_array(data, split)
         max_examples = max_examples or data.max_test_examples
         if max_examples is not None:
             x = x[:max_examples]
@@ -52,8 +76,14 @@ class VectorSpace(EventSpace):
             "headline": f"{nats:.3f} nats/example",
         }
         if baselines:
-            train = load_continuous(data.dataset, data.train_split)
+            train = vector_array(data, data.train_split)
             result["baselines"] = {"diagonal_gaussian": {"nats_per_example": diagonal_gaussian_baseline(train, x)}}
+        if is_image_dataset(data.dataset):
+            from arzoo.data.real_image_load import native_levels
+
+            levels = native_levels(data.dataset, data.data_dir)
+            result["bits_per_dim"] = nats / (x.shape[1] * np.log(2.0)) + np.log2(levels)
+            result["headline"] += f" ({result['bits_per_dim']:.4f} bits/dim, dequantization bound)"
         return result
 
     def sample_command(self, args, run):

@@ -12,6 +12,7 @@ from arzoo.layers.gated_resnet import GatedResNet, concat_elu
 from arzoo.layers.iaf_flow import IAFFlow
 from arzoo.layers.masked_conv2d import MaskedConv2D, pixelcnn_kernel_mask
 from arzoo.layers.masked_dense import MaskedDense, degree_mask
+from arzoo.layers.mcgsm import MCGSM
 from arzoo.layers.nade_layer import NADEInput, NADEOutput
 from arzoo.layers.row_lstm import RowLSTM
 from arzoo.layers.shifted_conv2d import DownRightShiftedConv2D, DownShiftedConv2D
@@ -20,6 +21,7 @@ from arzoo.layers.shifted_conv2d_transpose import (
     DownShiftedConv2DTranspose,
 )
 from arzoo.layers.shifts import down_shift, right_shift
+from arzoo.layers.spatial_lstm import SpatialLSTM
 from arzoo.layers.wavenet_block import WaveNetBlock
 
 __all__ = [
@@ -38,9 +40,11 @@ __all__ = [
     "IAFFlow",
     "MaskedConv2D",
     "MaskedDense",
+    "MCGSM",
     "NADEInput",
     "NADEOutput",
     "RowLSTM",
+    "SpatialLSTM",
     "causal_attention",
     "channel_group_mask",
     "concat_elu",

@@ -2,6 +2,7 @@
 
 from arzoo.likelihoods.bernoulli import Bernoulli
 from arzoo.likelihoods.categorical import Categorical
+from arzoo.likelihoods.coupled_gaussian_mixture import CoupledMixtureOfGaussians
 from arzoo.likelihoods.discretized_logistic_mixture import (
     DiscretizedLogisticMixture,
 )
@@ -38,6 +39,7 @@ def make_head(likelihood, num_channels, num_levels, num_mixtures=5):
 __all__ = [
     "AUDIO_LIKELIHOODS",
     "Bernoulli",
+    "CoupledMixtureOfGaussians",
     "Categorical",
     "DiscretizedLocationScale",
     "DiscretizedLogisticMixture",

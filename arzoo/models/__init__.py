@@ -18,8 +18,10 @@ from arzoo.models.pixel_vae import PixelVAE
 from arzoo.models.pixelcnn_autoencoder import PixelCNNAutoencoder
 from arzoo.models.pixelcnn_pp import PixelCNNPlusPlus
 from arzoo.models.pixelsnail import PixelSNAIL
+from arzoo.models.real_image import RealImageModel
 from arzoo.models.rnade import RNADE
 from arzoo.models.row_lstm import RowLSTMPixelRNN
+from arzoo.models.spatial_lstm import MCGSMModel, SpatialLSTMModel
 from arzoo.models.video import AutoregressiveVideoModel
 from arzoo.models.video_pixel_network import VideoPixelNetwork
 from arzoo.models.registry import get_model_class, list_models, register_model
@@ -35,6 +37,7 @@ __all__ = [
     "FVSBN",
     "GatedPixelCNN",
     "MADE",
+    "MCGSMModel",
     "MultiscalePixelCNN",
     "NADE",
     "OrderedDensityModel",
@@ -45,7 +48,10 @@ __all__ = [
     "PixelSNAIL",
     "PixelVAE",
     "RNADE",
+    "RealImageModel",
     "RowLSTMPixelRNN",
+    "SpatialLSTMModel",
+    "VideoPixelNetwork",
     "WaveNet",
     "get_model_class",
     "list_models",

@@ -69,7 +69,8 @@ def _condition_inputs(condition=None, speaker=None, features=None):
 def served_modality(signatures, info):
     """The kind of event a served model draws, read from what its export
     shows: the metadata each event space exports (text: `vocabulary`, audio:
-    `sample_rate`, vectors: `num_dims`) or, for exports older than
+    `sample_rate`, vectors: `num_dims`, real-valued images: an `image_shape`
+    without `num_levels`) or, for exports older than
     `metadata`, the `audio` output of audio models."""
     if "vocabulary" in info:
         return "text"
@@ -79,6 +80,8 @@ def served_modality(signatures, info):
         return "vector"
     if "num_frames" in info:
         return "video"
+    if "num_levels" not in info and "image_shape" in info:  # real values have no levels
+        return "real_image"
     return "image"
 
 
@@ -172,7 +175,7 @@ class Client:
 
     def model_info(self):
         """What the export says about its model, from its `metadata` signature,
-        with "modality" ("image", "audio", "text", "vector" or "video") added:
+        with "modality" ("image", "audio", "text", "vector", "video" or "real_image") added:
         {"modality": ..., "num_levels": L, ...} (images: image_shape,
         num_steps, max_batch_size; audio: sample_rate, hop_length,
         sample_length, max_length, max_batch_size, num_speakers,
@@ -199,9 +202,18 @@ class Client:
     def log_prob(self, x, condition=None, speaker=None, features=None):
         """Exact log-likelihoods of int levels x: images `[B, H, W, C]` give
         {"log_prob": [B] nats, "bits_per_dim": [B]}, audio `[B, T]` gives
-        {"log_prob": [B] nats, "bits_per_sample": [B]}."""
+        {"log_prob": [B] nats, "bits_per_sample": [B]}. Models of real values
+        take `log_density`."""
         inputs = {"x": _int32("x", x), **_condition_inputs(condition, speaker, features)}
         return self.predict("log_prob", inputs)
+
+    def log_density(self, x):
+        """Exact log-densities of real values x (vectors `[B, D]`, real-valued
+        images `[B, H, W, C]`): {"log_prob": [B] nats}."""
+        x = np.asarray(x)
+        if x.dtype.kind not in "fiu":
+            raise ValueError(f"x must hold real numbers, got dtype {x.dtype}.")
+        return self.predict("log_prob", {"x": x.astype(np.float32)})
 
     def _sampling_inputs(self, seeds, temperature, condition=None, speaker=None, features=None):
         seeds = _int32("seeds", seeds)

@@ -1,7 +1,7 @@
 """The model contract, applied to every registered family of every kind of
-event (images, audio, text, vectors, videos) in every variant of tests/test_case.py:
+event (images, audio, text, vectors, videos, real-valued images) in every variant of tests/test_case.py:
 causality by gradient and by perturbation, normalization over a tiny
-enumerable event space, step == the teacher-forced network and log_prob,
+enumerable event space (a numerical integral for real values), step == the teacher-forced network and log_prob,
 naive == cached sample for sample, rows independent of their batch,
 completion, tracked variables, config / `.keras` / export round trips.
 
@@ -151,6 +151,18 @@ def test_video_normalization_given_each_class(family):
     x = test_case.all_configurations(model)[:5]
     by_class = [model.log_prob(x, np.full(5, c, np.int32)).numpy() for c in range(3)]
     assert not np.allclose(by_class[0], by_class[1])
+
+
+# Real-valued images: the density of two real pixels integrates to 1
+# numerically (no enumeration applies), for each real-image family, with the
+# contract suite's noisy weights.
+@pytest.mark.parametrize("family", arzoo.list_models("real_image"))
+def test_real_image_density_integrates_to_one(family):
+    model = test_case.build_tiny(family, image_shape=[1, 2, 1])
+    rng = np.random.default_rng(0)
+    for variable in model.trainable_variables:
+        variable.assign(variable + rng.normal(scale=0.3, size=variable.shape).astype(np.float32))
+    test_case.check_real_normalization(model)
 
 
 # ----- round trips ------------------------------------------------------------------

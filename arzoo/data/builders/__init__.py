@@ -5,6 +5,7 @@
 `VIDEO_BUILDERS` the video ones (read by arzoo.data.video_load).
 """
 
+from arzoo.data.builders.dead_leaves import DeadLeaves
 from arzoo.data.builders.digits import Digits
 from arzoo.data.builders.fashion_mnist_local import FashionMnistLocal
 from arzoo.data.builders.image_folder import (
@@ -13,14 +14,17 @@ from arzoo.data.builders.image_folder import (
     image_folder_config,
 )
 from arzoo.data.builders.moving_fashion_mnist import MovingFashionMnist
+from arzoo.data.builders.natural_patches import NaturalPatches
 from arzoo.data.builders.photo_patches import PhotoPatches
 from arzoo.data.builders.photo_patches_64 import PhotoPatches64
 from arzoo.data.builders.wav_folder import WavFolder, WavFolderConfig, wav_folder_config
 
 OFFLINE_BUILDERS = {
+    "dead_leaves": DeadLeaves,
     "digits": Digits,
     "fashion_mnist_local": FashionMnistLocal,
     "image_folder": ImageFolder,
+    "natural_patches": NaturalPatches,
     "photo_patches": PhotoPatches,
     "photo_patches_64": PhotoPatches64,
 }
@@ -31,11 +35,13 @@ VIDEO_BUILDERS = {"moving_fashion_mnist": MovingFashionMnist}
 
 __all__ = [
     "AUDIO_BUILDERS",
+    "DeadLeaves",
     "Digits",
     "FashionMnistLocal",
     "ImageFolder",
     "ImageFolderConfig",
     "MovingFashionMnist",
+    "NaturalPatches",
     "OFFLINE_BUILDERS",
     "PhotoPatches",
     "PhotoPatches64",

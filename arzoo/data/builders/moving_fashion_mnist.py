@@ -129,6 +129,7 @@ class MovingFashionMnist(tfds.core.GeneratorBasedBuilder):
     RELEASE_NOTES = {"1.0.0": "Two sprites, Srivastava et al.'s recipe, seeded per sequence."}
     BUILDER_CONFIGS = [moving_config(DEFAULT_CONFIG), moving_config("64x64_20frames")]
     NATIVE_LEVELS = 256
+    config_named = staticmethod(moving_config)  # any `<H>x<W>_<T>frames` (arzoo.data.sources)
 
     def _info(self):
         config = self.builder_config
