@@ -6,12 +6,7 @@ import tensorflow as tf
 
 from arzoo.arguments import int_at_least
 from arzoo.layers import caches
-from arzoo.layers.causal_neighbourhood import (
-    causal_neighbourhoods,
-    neighbourhood_at,
-    neighbourhood_size,
-    pad_for_neighbourhood,
-)
+from arzoo.layers.causal_neighbourhood import causal_neighbourhoods, neighbourhood_at
 from arzoo.layers.mcgsm import MCGSM
 from arzoo.layers.spatial_lstm import SpatialLSTM
 from arzoo.likelihoods.coupled_gaussian_mixture import CoupledMixtureOfGaussians
@@ -145,7 +140,7 @@ class SpatialLSTMModel(RealImageModel):
         rows = [tf.zeros([batch_size, width, self.units]) for _ in self.lstms]
         return {
             "position": tf.zeros([batch_size], tf.int32),
-            "canvas": tf.zeros([batch_size, height + r, width + 2 * r, channels]),
+            "canvas": tf.zeros([batch_size, height + r, width + 2 * r, channels]),  # as pad_for_neighbourhood pads
             "hidden_rows": rows,
             "cell_rows": list(rows),
         }
