@@ -21,13 +21,11 @@ stream), so the test set is the same everywhere.
 Features: `image` uint8 `[H, W, 1]`, `label` 0 (one class).
 """
 
-import dataclasses
-import re
-
 import numpy as np
 import tensorflow_datasets as tfds
 
-NAME_PATTERN = re.compile(r"^(\d+)x(\d+)$")
+from arzoo.data.builders.sized_config import sized_config
+
 DEFAULT_CONFIG = "32x32"
 MIN_RADIUS = 1.0  # pixels
 SUPERSAMPLING = 4
@@ -36,24 +34,10 @@ SPLIT_SIZES = {"train": 4_000, "test": 1_000}
 SPLITS = tuple(sorted(SPLIT_SIZES))
 
 
-@dataclasses.dataclass(eq=False)
-class DeadLeavesConfig(tfds.core.BuilderConfig):
-    """Image size; build with `dead_leaves_config`."""
-
-    height: int = 32
-    width: int = 32
-
-
 def dead_leaves_config(name=DEFAULT_CONFIG):
     """The config named `<H>x<W>`, or a ValueError saying the form."""
-    match = NAME_PATTERN.match(name or "")
-    if match is None:
-        raise ValueError(f"dead_leaves config {name!r} is not of the form <height>x<width> (e.g. {DEFAULT_CONFIG!r}).")
-    height, width = (int(g) for g in match.groups())
-    if min(height, width) < 2:
-        raise ValueError(f"dead_leaves config {name!r}: images must be at least 2x2.")
-    return DeadLeavesConfig(name=name, height=height, width=width,
-                            description=f"{height}x{width} grey dead leaves images, radii ~ r^-3")
+    return sized_config("dead_leaves", name, DEFAULT_CONFIG,
+                        lambda height, width: f"{height}x{width} grey dead leaves images, radii ~ r^-3")
 
 
 def power_law_radii(rng, count, low, high):

@@ -19,17 +19,14 @@ index as `label`.
 Features: `image` uint8 `[H, W, 1]`, `label` the photograph.
 """
 
-import dataclasses
-import re
-
 import numpy as np
 import tensorflow_datasets as tfds
 
 from arzoo.data.builders.photo_patches_64 import PHOTOGRAPHS as COLOUR_PHOTOGRAPHS
 from arzoo.data.builders.photo_patches_64 import photographs as colour_photographs
 from arzoo.data.builders.seeded_split import seeded_split
+from arzoo.data.builders.sized_config import sized_config
 
-NAME_PATTERN = re.compile(r"^(\d+)x(\d+)$")
 DEFAULT_CONFIG = "8x8"
 # The colour photographs of `photo_patches_64`, then scikit-image's bundled
 # grey photographs of natural scenes (not its drawings, microscopy, text or
@@ -41,24 +38,10 @@ SPLIT_SEED = 0
 LUMA = np.array([0.299, 0.587, 0.114])
 
 
-@dataclasses.dataclass(eq=False)
-class NaturalPatchesConfig(tfds.core.BuilderConfig):
-    """Patch size; build with `natural_patches_config`."""
-
-    height: int = 8
-    width: int = 8
-
-
 def natural_patches_config(name=DEFAULT_CONFIG):
     """The config named `<H>x<W>`, or a ValueError saying the form."""
-    match = NAME_PATTERN.match(name or "")
-    if match is None:
-        raise ValueError(f"natural_patches config {name!r} is not of the form <height>x<width> (e.g. {DEFAULT_CONFIG!r}).")
-    height, width = (int(g) for g in match.groups())
-    if min(height, width) < 2:
-        raise ValueError(f"natural_patches config {name!r}: patches must be at least 2x2.")
-    return NaturalPatchesConfig(name=name, height=height, width=width,
-                                description=f"{height}x{width} grey patches of bundled photographs")
+    return sized_config("natural_patches", name, DEFAULT_CONFIG,
+                        lambda height, width: f"{height}x{width} grey patches of bundled photographs")
 
 
 def grey(photo):
