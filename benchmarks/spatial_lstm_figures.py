@@ -39,7 +39,8 @@ def texture_figure(model, path, size, count, seed):
 def completion_figure(run, path, count, completions, known_rows, seed):
     model = run.model
     space = event_space(model)
-    originals = space.test_images(run.config["data"], "test", max_examples=count)
+    data = run.config["data"]
+    originals = space.test_images(data, data.test_split, max_examples=count)
     known = np.zeros(originals.shape, bool)
     known[:, :known_rows] = True
     drawn = np.stack([model.complete(originals, known, seed=seed + k).numpy() for k in range(completions)])
