@@ -23,17 +23,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from arzoo.events import event_space  # noqa: E402
-from arzoo.events.real_image import SIZE_PATTERN, to_levels_for_display  # noqa: E402
+from arzoo.events.real_image import to_levels_for_display  # noqa: E402
 from arzoo.figures import completion_rows, save_grid  # noqa: E402
 from arzoo.runs import open_run  # noqa: E402
 
 
 def texture_figure(model, path, size, count, seed):
-    height, width = size
-    sized = model.resized([height, width, model.image_shape[2]])
-    samples = sized.sample(count, seed=seed).numpy()
+    """`size` as `arzoo sample --size` takes it (<height>x<width>)."""
+    samples = event_space(model).sized_model(size).sample(count, seed=seed).numpy()
     save_grid(path, to_levels_for_display(samples), 256, columns=min(count, 4))
-    return samples
 
 
 def completion_figure(run, path, count, completions, known_rows, seed):
@@ -46,14 +44,6 @@ def completion_figure(run, path, count, completions, known_rows, seed):
     drawn = np.stack([model.complete(originals, known, seed=seed + k).numpy() for k in range(completions)])
     rows = completion_rows(to_levels_for_display(originals), known, to_levels_for_display(drawn))
     save_grid(path, rows, 256, columns=completions + 2)
-    return drawn
-
-
-def parse_size(text):
-    match = SIZE_PATTERN.match(text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"--size {text!r}: give <height>x<width>, e.g. 64x64.")
-    return tuple(int(g) for g in match.groups())
 
 
 def main(argv=None):
@@ -61,7 +51,7 @@ def main(argv=None):
     parser.add_argument("run", help="a finished `arzoo train` folder of a real-valued image model")
     parser.add_argument("--out", default="docs", help="folder for the PNGs")
     parser.add_argument("--prefix", default="spatial_lstm")
-    parser.add_argument("--size", type=parse_size, help="texture size <height>x<width> (default twice the training size)")
+    parser.add_argument("--size", help="texture size <height>x<width> (default twice the training size)")
     parser.add_argument("--textures", type=int, default=8)
     parser.add_argument("--examples", type=int, default=4, help="held-out images to complete")
     parser.add_argument("--completions", type=int, default=3)
@@ -71,7 +61,7 @@ def main(argv=None):
     if run.config is None:
         parser.error(f"{args.run!r} has no config.yaml: give a run folder (its test split is read).")
     height, width = run.model.image_shape[:2]
-    size = args.size or (2 * height, 2 * width)
+    size = args.size or f"{2 * height}x{2 * width}"
     os.makedirs(args.out, exist_ok=True)
     textures = os.path.join(args.out, f"{args.prefix}_textures.png")
     texture_figure(run.model, textures, size, args.textures, args.seed)
