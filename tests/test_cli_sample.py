@@ -141,3 +141,50 @@ def test_sigterm_keeps_the_finished_rows_and_no_temporary(tmp_path):
     assert partial.shape == (int(match.group(1)), 4, 4, 1) and partial.shape[0] % 64 == 0
     assert partial.min() >= 0 and partial.max() < 3
     assert sorted(os.listdir(tmp_path)) == ["err.log", "grid.partial.npy"]  # no temporary, no half .npy
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_caught_and_reraised_by_a_library_still_exits_as_the_signal(signum, monkeypatch):
+    """tf.function's tracing catches the handler's SystemExit and raises a
+    TypeError in its place (CI saw exit status 1 instead of 143); the command
+    exits 128 + signal whatever exception the signal became, and puts the
+    previous handlers back."""
+    import arzoo.events
+    import arzoo.runs
+
+    class Space:
+        def refuse_other_sample_options(self, args):
+            pass
+
+        def sample_command(self, args, run_):
+            try:
+                os.kill(os.getpid(), signum)
+                time.sleep(5)  # the handler raises before this ends
+            except BaseException as error:
+                raise TypeError("Could not generate a generic TraceType") from error
+            raise AssertionError("the signal's handler did not raise")
+
+    monkeypatch.setattr(arzoo.runs, "open_run", lambda path: type("Run", (), {"model": None})())
+    monkeypatch.setattr(arzoo.events, "event_space", lambda model: Space())
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "unused_run", "--max-memory", "1G"])
+    assert exit_info.value.code == 128 + signum
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+def test_an_error_without_a_signal_is_not_mistaken_for_one(monkeypatch):
+    import arzoo.events
+    import arzoo.runs
+
+    class Space:
+        def refuse_other_sample_options(self, args):
+            pass
+
+        def sample_command(self, args, run_):
+            raise TypeError("a bug, not a signal")
+
+    monkeypatch.setattr(arzoo.runs, "open_run", lambda path: type("Run", (), {"model": None})())
+    monkeypatch.setattr(arzoo.events, "event_space", lambda model: Space())
+    with pytest.raises(TypeError, match="a bug, not a signal"):
+        main(["sample", "unused_run", "--max-memory", "1G"])

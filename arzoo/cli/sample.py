@@ -47,13 +47,31 @@ def add_parser(sub, parents):
     p.set_defaults(func=run)
 
 
-def _exit_on_signal(signum, frame):
-    raise SystemExit(128 + signum)
+class _StopOnSignal:
+    """A signal handler that ends the draw with exit status 128 + signal.
+
+    The handler raises SystemExit where the signal lands, but a library may
+    catch it there and raise something else instead (tf.function's tracing
+    turns any exception from `trace_type.from_value` into a TypeError), so the
+    signal is also remembered and `exit_status()` gives the status it asks for
+    whatever exception reaches the command.
+    """
+
+    def __init__(self):
+        self.received = None
+
+    def __call__(self, signum, frame):
+        self.received = signum
+        raise SystemExit(128 + signum)
+
+    def exit_status(self):
+        return None if self.received is None else 128 + self.received
 
 
 def run(args):
-    """SIGTERM (kill, a scheduler's timeout) ends a draw as Ctrl-C does: the
-    rows finished so far are kept (`<name>.partial.npy`), no temporary is left."""
+    """SIGTERM (kill, a scheduler's timeout) and Ctrl-C end a draw alike: the
+    rows finished so far are kept (`<name>.partial.npy`), no temporary is
+    left, and the exit status is 128 + the signal's number."""
     import signal
     import threading
 
@@ -67,9 +85,15 @@ def run(args):
     space = event_space(run_.model)
     space.refuse_other_sample_options(args)
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _exit_on_signal) if main_thread else None
+    stop = _StopOnSignal()
+    signals = (signal.SIGTERM, signal.SIGINT) if main_thread else ()
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         print_json(space.sample_command(args, run_))
+    except BaseException:
+        if stop.exit_status() is not None:
+            raise SystemExit(stop.exit_status()) from None
+        raise
     finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
