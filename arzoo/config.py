@@ -47,6 +47,11 @@ class DataConfig:
     test_split: str = "test"
     max_test_examples: Optional[int] = None
     shuffle_seed: int = 0
+    # Real-valued models of images (spatial_lstm, mcgsm, rnade): subtract each
+    # dequantized image's per-channel mean (the BSDS300 protocol of 8x8
+    # patches); the image models then take zero_mean: true, RNADE's
+    # flattened vectors drop the last pixel (it is minus the sum of the rest).
+    remove_mean: bool = False
     # Audio (WaveNet): training clips of this many samples, cut at random
     # from every recording; a folder of WAVs for dataset=wav_folder; the
     # analysis window of the log-mel features of local conditioning (default

@@ -104,7 +104,7 @@ def test_served_model_samples_through_the_client(run_dir, tmp_path, capsys):
     assert Image.open(out).format == "PNG"
 
 
-def test_rnade_reads_the_same_images_flattened_and_reports_the_same_bound(tmp_path):
+def test_rnade_reads_the_same_images_flattened_and_reports_the_same_bound(run_dir, tmp_path):
     """RNADE (a vector model) trains on an image set flattened, dequantized as
     the real-valued image models read it, and reports the same bound."""
     import arzoo
@@ -113,7 +113,7 @@ def test_rnade_reads_the_same_images_flattened_and_reports_the_same_bound(tmp_pa
     from arzoo.training import train
 
     config = arzoo.load_config(REPO / "zoo_configs" / "tiny" / "rnade.yaml", [
-        "data.dataset=dead_leaves/3x4", f"data.data_dir={tmp_path / 'data'}", "model.num_dims=12",
+        "data.dataset=dead_leaves/3x4", f"data.data_dir={run_dir.parent / 'data'}", "model.num_dims=12",
         "training.steps=4", "data.max_test_examples=50",
     ])
     result = train(config, str(tmp_path / "run"), progress=False)
@@ -121,3 +121,41 @@ def test_rnade_reads_the_same_images_flattened_and_reports_the_same_bound(tmp_pa
     assert report["num_examples"] == 50
     assert report["bits_per_dim"] == pytest.approx(report["nats_per_example"] / (12 * math.log(2)) + 8, rel=1e-6)
     assert "bits/dim, dequantization bound" in report["headline"]
+
+
+def test_mean_removed_images_are_scored_on_their_free_pixels(run_dir, tmp_path):
+    """The BSDS300 protocol end to end: data.remove_mean with a zero_mean
+    model trains and reports nats per image of the H W - 1 free values and
+    bits per scored dimension (no 8-bit bound), the Gaussians fitted to the
+    same values; RNADE reads the same images flattened without the last
+    pixel; a model and data that disagree on the mean are refused."""
+    import arzoo
+    from arzoo.evaluation.run import evaluate
+    from arzoo.runs import Run
+    from arzoo.training import train
+
+    data = [f"data.data_dir={run_dir.parent / 'data'}", "data.remove_mean=true",  # the 3x4 leaves run_dir built "data.max_test_examples=40",
+            "training.steps=3", "training.log_every=3", "training.checkpoint_every=3"]
+    config = arzoo.load_config(REPO / "zoo_configs" / "tiny" / "mcgsm.yaml", data + ["model.zero_mean=true"])
+    result = train(config, str(tmp_path / "mcgsm"), progress=False)
+    report = evaluate(Run(result.model, config, str(tmp_path / "mcgsm")))
+    assert report["scored_dims"] == 11 and "dequantized_levels" not in report
+    assert report["bits_per_dim"] == pytest.approx(report["nats_per_image"] / (11 * math.log(2)), rel=1e-6)
+    assert "free mean-removed values" in report["headline"]
+    baselines = report["baselines"]
+    assert baselines["gaussian"]["nats_per_image"] < baselines["independent_gaussians"]["nats_per_image"]
+    assert np.isfinite(baselines["gaussian"]["nats_per_image"])  # fitted to 11 free values, not a singular 12
+
+    rnade = arzoo.load_config(REPO / "zoo_configs" / "tiny" / "rnade.yaml", data + [
+        "data.dataset=dead_leaves/3x4", "model.num_dims=11"])
+    result = train(rnade, str(tmp_path / "rnade"), progress=False)
+    report = evaluate(Run(result.model, rnade, str(tmp_path / "rnade")))
+    assert report["bits_per_dim"] == pytest.approx(report["nats_per_example"] / (11 * math.log(2)), rel=1e-6)
+    assert "11 mean-removed values" in report["headline"]
+
+    mismatched = arzoo.load_config(REPO / "zoo_configs" / "tiny" / "mcgsm.yaml", data)
+    with pytest.raises(ValueError, match="data.remove_mean is True but the model has zero_mean=False"):
+        train(mismatched, str(tmp_path / "mismatched"), progress=False)
+    levels = arzoo.load_config(REPO / "zoo_configs" / "tiny" / "gated_pixelcnn.yaml", data)
+    with pytest.raises(ValueError, match="data.remove_mean applies to the real-valued models"):
+        train(levels, str(tmp_path / "levels"), progress=False)

@@ -39,7 +39,15 @@ def dequantize(levels, num_levels, seed):
     return (tf.cast(levels, tf.float32) + noise) / float(num_levels)
 
 
-def load_real_images(name, split, *, training=False, seed=0, data_dir=None, image_size=None, channels=None):
+def mean_removed(image):
+    """`image` `[H, W, C]` less its per-channel mean: the BSDS300 protocol
+    (Uria, Murray and Larochelle 2013, RNADE; Theis and Bethge 2015), whose
+    last pixel is then minus the sum of the others."""
+    return image - tf.reduce_mean(image, axis=[0, 1], keepdims=True)
+
+
+def load_real_images(name, split, *, training=False, seed=0, data_dir=None, image_size=None, channels=None,
+                     remove_mean=False):
     """Examples `{"image": float32 [H, W, C] in [0, 1)}`, dequantized.
 
     Args:
@@ -49,6 +57,8 @@ def load_real_images(name, split, *, training=False, seed=0, data_dir=None, imag
         else one pass with each example's fixed noise.
       seed: the training noise's seed (the run's `data.shuffle_seed`).
       data_dir, image_size, channels: as for `load_dataset`.
+      remove_mean: subtract each image's per-channel mean after the noise
+        (values then in (-1, 1), each image's channels summing to 0).
 
     Example:
     ```python
@@ -66,6 +76,7 @@ def load_real_images(name, split, *, training=False, seed=0, data_dir=None, imag
 
     def to_example(index, image):
         noise_seed = tf.stack([tf.constant(base[0], tf.int64), tf.cast(index, tf.int64) * 2 + base[1]])
-        return {"image": dequantize(image, levels, tf.cast(noise_seed % (2 ** 31 - 1), tf.int32))}
+        real = dequantize(image, levels, tf.cast(noise_seed % (2 ** 31 - 1), tf.int32))
+        return {"image": mean_removed(real) if remove_mean else real}
 
     return images.enumerate().map(to_example, num_parallel_calls=tf.data.AUTOTUNE)

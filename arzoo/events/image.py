@@ -53,6 +53,11 @@ class ImageSpace(EventSpace):
     training_metric = "bits_per_dim"
 
     def load_split(self, data, split, training=False):
+        if data.remove_mean:
+            raise ValueError(
+                "data.remove_mean applies to the real-valued models (spatial_lstm, mcgsm, rnade); "
+                f"{type(self.model).__name__} models integer levels: set it false."
+            )
         return load_image_split(data, split, self.model.num_levels)
 
     def check_element_spec(self, spec, name="dataset"):

@@ -27,7 +27,13 @@ def load_vectors(data, split, training=False):
         return tf.data.Dataset.from_tensor_slices({"x": load_continuous(data.dataset, split)})
     from arzoo.events.real_image import load_real_image_split
 
-    return load_real_image_split(data, split, training).map(lambda e: {"x": tf.reshape(e["image"], [-1])})
+    def flattened(example):
+        image = example["image"]
+        if data.remove_mean:  # the last pixel is minus the sum of the others: leave it out
+            image = tf.reshape(image, [-1, image.shape[-1]])[:-1]
+        return {"x": tf.reshape(image, [-1])}
+
+    return load_real_image_split(data, split, training).map(flattened)
 
 
 def vector_array(data, split):
@@ -78,7 +84,12 @@ class VectorSpace(EventSpace):
         if baselines:
             train = vector_array(data, data.train_split)
             result["baselines"] = {"diagonal_gaussian": {"nats_per_example": diagonal_gaussian_baseline(train, x)}}
-        if is_image_dataset(data.dataset):
+        if is_image_dataset(data.dataset) and data.remove_mean:
+            # Mean-removed images have no discrete counterpart to bound.
+            result["bits_per_dim"] = nats / (x.shape[1] * np.log(2.0))
+            result["headline"] += (f" ({result['bits_per_dim']:.4f} bits/dim of the density of "
+                                   f"{x.shape[1]} mean-removed values)")
+        elif is_image_dataset(data.dataset):
             from arzoo.data.real_image_load import native_levels
 
             levels = native_levels(data.dataset, data.data_dir)

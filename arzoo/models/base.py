@@ -218,6 +218,12 @@ class AutoregressiveModel(keras.Model):
         del position
         return self.head.step_log_prob(params_t, values_t)
 
+    def fill_determined(self, events):
+        """`events` with the values the others determine filled in: every
+        sampler's last word. Default: none are (a zero-mean image model's
+        last pixel is, `arzoo.models.real_image`)."""
+        return events
+
     def check_events(self, x, name="x", where=None):
         """`x` as a validated tensor of events `[B, ...]`, or a ValueError
         naming what is wrong; values are checked (eagerly) only where the

@@ -11,6 +11,16 @@ gives log p(x_ijc | x_<ij, x_ij<c) for every sub-pixel. `log_prob` is a
 log-density in nats; for data that were integers dequantized with uniform
 noise it bounds the discrete log-likelihood (the event space reports that
 bound in bits/dim, `arzoo.events.real_image`).
+
+`zero_mean=True` models images whose per-channel mean was removed (the
+BSDS300 protocol of RNADE and RIDE: 8x8 patches, mean removed, 63 free
+pixels): the last pixel is then minus the sum of the others, so the model is
+a density of the first H W - 1 pixels. In raster order that prefix's
+density is exactly the product of its conditionals, so `log_prob` sums them
+and leaves out the last pixel's (its entries of `conditional_log_probs` are
+0), training never fits the determined pixel (whose conditional could
+collapse to a spike), and every sampler sets it to minus the sum of the
+others (`fill_determined`).
 """
 
 import numpy as np
@@ -28,6 +38,8 @@ class RealImageModel(AutoregressiveModel):
 
     Args:
       image_shape: (height, width, channels).
+      zero_mean: the images have their per-channel mean removed; the last
+        pixel is determined by the others (see the module docstring).
 
     Call arguments:
       x: `[B, H, W, C]` float32 images.
@@ -39,11 +51,26 @@ class RealImageModel(AutoregressiveModel):
     likelihoods = ("mixture_of_gaussians",)
     likelihood = "mixture_of_gaussians"
 
-    def __init__(self, image_shape, **kwargs):
+    def __init__(self, image_shape, zero_mean=False, **kwargs):
         super().__init__(**kwargs)
         if isinstance(image_shape, (str, bytes)) or np.ndim(image_shape) != 1 or len(image_shape) != 3:
             raise ValueError(f"image_shape must be [height, width, channels], got {image_shape!r}.")
         self.image_shape = tuple(int_at_least("image_shape entries", d, 1) for d in image_shape)
+        if not isinstance(zero_mean, (bool, np.bool_)):
+            raise ValueError(f"zero_mean must be true or false, got {zero_mean!r}.")
+        self.zero_mean = bool(zero_mean)
+        if self.zero_mean and self.image_shape[0] * self.image_shape[1] < 2:
+            raise ValueError(
+                f"zero_mean needs at least 2 pixels (the last is minus the sum of the others); got "
+                f"image_shape={list(self.image_shape)}."
+            )
+
+    @property
+    def scored_pixels(self):
+        """How many pixels (in raster order, from the first) the density is
+        of: all, or all but the determined last one (`zero_mean`)."""
+        height, width, _ = self.image_shape
+        return height * width - int(self.zero_mean)
 
     # ----- events ---------------------------------------------------------------
 
@@ -131,15 +158,39 @@ class RealImageModel(AutoregressiveModel):
     def teacher_forced_log_probs(self, x, condition=None, training=False):
         """`conditional_log_probs` without the input checks, for training graphs."""
         x = tf.cast(x, tf.float32)
-        return self.head.log_prob(self(x, training=training), x)
+        log_probs = self.head.log_prob(self(x, training=training), x)
+        if not self.zero_mean:
+            return log_probs
+        height, width, channels = self.image_shape
+        scored = np.ones([height * width, channels], np.float32)
+        scored[-1] = 0.0  # the determined last pixel
+        return log_probs * scored.reshape(self.image_shape)
+
+    def step_log_prob(self, params_t, values_t, position):
+        log_probs = super().step_log_prob(params_t, values_t, position)
+        if not self.zero_mean:
+            return log_probs
+        return tf.where(position < self.scored_pixels, log_probs, tf.zeros_like(log_probs))
+
+    def fill_determined(self, events):
+        """`events` with the last pixel set to minus the sum of the others
+        (`zero_mean`), else as they are; every sampler's last word."""
+        if not self.zero_mean:
+            return events
+        height, width, channels = self.image_shape
+        flat = tf.reshape(events, [-1, height * width, channels])
+        last = -tf.reduce_sum(flat[:, :-1], axis=1, keepdims=True)
+        return tf.reshape(tf.concat([flat[:, :-1], last], axis=1), (-1,) + self.image_shape)
 
     def conditional_log_probs(self, x, condition=None):
-        """log p(x_ijc | everything before it) in nats, `[B, H, W, C]`."""
+        """log p(x_ijc | everything before it) in nats, `[B, H, W, C]` (0 at
+        the last pixel of a `zero_mean` model: it is determined)."""
         self.check_condition(condition)
         return self.teacher_forced_log_probs(self.check_events(x))
 
     def log_prob(self, x, condition=None):
-        """Exact log-density log p(x) in nats, `[B]`."""
+        """Exact log-density log p(x) in nats, `[B]` (of the first
+        `scored_pixels` pixels)."""
         return tf.reduce_sum(self.conditional_log_probs(x, condition), axis=[1, 2, 3])
 
     # ----- another size -------------------------------------------------------------

@@ -55,6 +55,9 @@ class SpatialLSTMModel(RealImageModel):
       num_components: MCGSM components per channel.
       num_scales: Gaussian scales per component.
       num_features: the features b_n^T y the MCGSM's gates read.
+      zero_mean: images with their mean removed (the BSDS300 protocol): the
+        density of the first H W - 1 pixels, the last minus their sum
+        (`RealImageModel`).
 
     Example:
     >>> model = SpatialLSTMModel(image_shape=[4, 4, 1], units=8, num_components=2, num_scales=2)
@@ -194,6 +197,7 @@ class SpatialLSTMModel(RealImageModel):
             num_components=self.num_components,
             num_scales=self.num_scales,
             num_features=self.num_features,
+            zero_mean=self.zero_mean,
         )
         return config
 
@@ -206,8 +210,8 @@ class MCGSMModel(SpatialLSTMModel):
     with `num_layers=0`).
 
     Args:
-      image_shape, radius, num_components, num_scales, num_features: as for
-        `SpatialLSTMModel`.
+      image_shape, radius, num_components, num_scales, num_features,
+        zero_mean: as for `SpatialLSTMModel`.
 
     Example:
     >>> model = MCGSMModel(image_shape=[4, 4, 1], num_components=2, num_scales=2)

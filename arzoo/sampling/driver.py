@@ -10,7 +10,8 @@ reference; `cached` goes through the model's incremental protocol
 `prepared_step` and its draw), and the optional row protocol declared on
 `arzoo.models.base.AutoregressiveModel`). Neither knows
 what the events are: the model's event hooks (`to_steps`, `from_steps`,
-`write_step`, `params_at`, `values_dtype`) say.
+`write_step`, `params_at`, `values_dtype`) say, and each loop's events
+pass through `model.fill_determined` last (values the others determine).
 
 A flow (Parallel WaveNet) adds a third method, `parallel`: its own pass
 over every step at once from the same uniforms.
@@ -74,7 +75,7 @@ def naive_sample(model, uniforms, temperature, condition, known, known_mask, in_
 
     canvas = tf.zeros_like(known)
     _, canvas = tf.while_loop(lambda t, _: t < num_steps, body, (tf.constant(0), canvas))
-    return canvas
+    return model.fill_determined(canvas)
 
 
 def cached_sample(model, uniforms, temperature, condition, known, known_mask, in_place=False):
@@ -96,7 +97,7 @@ def cached_sample(model, uniforms, temperature, condition, known, known_mask, in
     _, _, _, drawn = tf.while_loop(
         lambda t, *_: t < num_steps, body, (tf.constant(0), previous, state, drawn)
     )
-    return model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2]))
+    return model.fill_determined(model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2])))
 
 
 def row_wise_sample(model, uniforms, temperature, condition, known, known_mask, in_place=False):
@@ -138,14 +139,14 @@ def row_wise_sample(model, uniforms, temperature, condition, known, known_mask, 
     _, _, _, drawn = tf.while_loop(
         lambda row, *_: row < num_steps // steps_per_row, row_body, (tf.constant(0), previous, state, drawn)
     )
-    return model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2]))
+    return model.fill_determined(model.from_steps(tf.transpose(drawn.stack(), [1, 0, 2])))
 
 
 def parallel_sample(model, uniforms, temperature, condition, known, known_mask, in_place=False):
     """A flow's one pass over every step (`model.parallel_sample`): the
     same uniforms, no loop over steps."""
     del in_place
-    return model.parallel_sample(uniforms, temperature, condition, known, known_mask)
+    return model.fill_determined(model.parallel_sample(uniforms, temperature, condition, known, known_mask))
 
 
 SAMPLERS = {"naive": naive_sample, "cached": cached_sample, "parallel": parallel_sample}

@@ -56,8 +56,14 @@ def test_sizes_are_configs_of_the_offline_sources(tmp_path):
         open_source("digits/big", data_dir=str(tmp_path))
 
 
-def test_dequantized_images_floor_to_their_levels(tmp_path):
-    name = "dead_leaves/4x4"
+@pytest.fixture(scope="module")
+def built_data_dir(tmp_path_factory):
+    """One folder the 4x4 dead leaves are built into, for the tests that read them."""
+    return tmp_path_factory.mktemp("dead_leaves_4x4")
+
+
+def test_dequantized_images_floor_to_their_levels(built_data_dir):
+    name, tmp_path = "dead_leaves/4x4", built_data_dir
     levels = [e["image"] for e in __import__("arzoo").data.load_dataset(
         name, "test[:16]", 256, data_dir=str(tmp_path)).as_numpy_iterator()]
     test = [e["image"] for e in load_real_images(name, "test[:16]", data_dir=str(tmp_path)).as_numpy_iterator()]
@@ -74,3 +80,16 @@ def test_dequantized_images_floor_to_their_levels(tmp_path):
     assert not np.array_equal(first, second)
     replay = load_real_images(name, "test[:16]", training=True, seed=3, data_dir=str(tmp_path))
     np.testing.assert_array_equal(np.stack([e["image"] for e in replay.take(16).as_numpy_iterator()]), first)
+
+
+def test_removing_the_mean_centres_each_image_after_the_noise(built_data_dir):
+    """The BSDS300 protocol: x = (X + u) / 256 less its mean, the same noise."""
+    name, data_dir = "dead_leaves/4x4", str(built_data_dir)
+    raw = np.stack([e["image"] for e in load_real_images(name, "test[:8]", data_dir=data_dir).as_numpy_iterator()])
+    centred = np.stack([e["image"] for e in load_real_images(
+        name, "test[:8]", data_dir=data_dir, remove_mean=True).as_numpy_iterator()])
+    np.testing.assert_allclose(centred, raw - raw.mean(axis=(1, 2), keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(centred.sum(axis=(1, 2)), 0.0, atol=1e-5)
+    stream = load_real_images(name, "test[:8]", training=True, seed=3, data_dir=data_dir, remove_mean=True)
+    np.testing.assert_allclose(np.stack([e["image"] for e in stream.take(8).as_numpy_iterator()]).mean(axis=(1, 2)),
+                               0.0, atol=1e-6)

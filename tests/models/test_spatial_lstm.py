@@ -183,3 +183,79 @@ def test_a_discrete_image_model_names_float_images():
     x = np.random.default_rng(0).uniform(size=(1,) + model.image_shape).astype(np.float32)
     with pytest.raises(ValueError, match="non-integer values"):
         model.log_prob(x)
+
+
+# ----- mean-removed images (the BSDS300 protocol) ----------------------------------
+
+
+@pytest.mark.parametrize("family, image_shape", [("spatial_lstm", [3, 4, 1]), ("mcgsm", [2, 3, 3])])
+def test_a_zero_mean_model_is_the_density_of_all_pixels_but_the_last(family, image_shape):
+    """log p(x) of a zero-mean model is the sum of the first H W - 1 pixels'
+    conditionals of the same network (the raster prefix's exact density),
+    and the last pixel (minus the sum of the others) is not read."""
+    plain = test_case.build_tiny(family, image_shape=image_shape)
+    model = test_case.build_tiny(family, image_shape=image_shape, zero_mean=True)
+    model.set_weights(plain.get_weights())
+    x = np.random.default_rng(0).normal(size=(3, *image_shape)).astype(np.float32)
+    conditionals = plain.conditional_log_probs(x).numpy().reshape(3, -1, image_shape[2])
+    np.testing.assert_allclose(model.log_prob(x).numpy(), conditionals[:, :-1].sum(axis=(1, 2)), rtol=1e-5)
+    np.testing.assert_array_equal(model.conditional_log_probs(x).numpy().reshape(3, -1, image_shape[2])[:, -1], 0.0)
+    moved = x.copy()
+    moved[:, -1, -1] += 5.0
+    np.testing.assert_allclose(model.log_prob(moved).numpy(), model.log_prob(x).numpy(), rtol=1e-6)
+    # The steps' log-probs add up to the same, the last step's counting nothing.
+    state = model.initial_state(3)
+    steps, total = model.to_steps(x), np.zeros(3)
+    for t in range(model.num_steps):
+        params, state = model.step(steps[:, t - 1] if t else tf.zeros_like(steps[:, 0]), state)
+        total += model.step_log_prob(params, steps[:, t], tf.fill([3], t)).numpy()
+    np.testing.assert_allclose(total, model.log_prob(x).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_the_density_of_a_zero_mean_model_integrates_to_one_over_its_free_pixels():
+    """A 1x3 zero-mean image has two free values (the third is minus their
+    sum): their density integrates to 1 (2-D trapezoid rule), with noisy
+    weights so the second depends on the first."""
+    model = test_case.build_tiny("mcgsm", image_shape=[1, 3, 1], zero_mean=True)
+    rng = np.random.default_rng(1)
+    model.set_weights([w + rng.normal(scale=0.3, size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    grid = np.linspace(-12.0, 12.0, 801, dtype=np.float32)
+    first, second = (v.ravel() for v in np.meshgrid(grid, grid, indexing="ij"))
+    x = np.stack([first, second, -(first + second)], axis=1).reshape(-1, 1, 3, 1)
+    density = np.exp(np.concatenate([model.log_prob(x[i : i + 65536]).numpy()
+                                     for i in range(0, len(x), 65536)]).astype(np.float64)).reshape(801, 801)
+    total = np.trapezoid(np.trapezoid(density, grid, axis=1), grid)
+    assert abs(total - 1.0) < 1e-3, total
+    conditionals = model.conditional_log_probs(x[:: 801 * 40 + 1]).numpy().reshape(-1, 3)[:, 1]
+    assert np.ptp(conditionals) > 1e-3, "the second value's density ignores the first"
+
+
+@pytest.mark.parametrize("family, image_shape", [("spatial_lstm", [3, 4, 1]), ("mcgsm", [2, 3, 3])])
+def test_zero_mean_samples_have_zero_mean_and_naive_equals_cached(family, image_shape):
+    model = test_case.build_tiny(family, image_shape=image_shape, zero_mean=True)
+    cached = model.sample(4, seed=2).numpy()
+    naive = model.sample(4, seed=2, method="naive").numpy()
+    np.testing.assert_allclose(cached, naive, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(cached.mean(axis=(1, 2)), 0.0, atol=1e-5)
+    # Only the last pixel differs from the model's draws without the constraint.
+    plain = test_case.build_tiny(family, image_shape=image_shape)
+    plain.set_weights(model.get_weights())
+    free = plain.sample(4, seed=2).numpy().reshape(4, -1, image_shape[2])
+    np.testing.assert_allclose(cached.reshape(4, -1, image_shape[2])[:, :-1], free[:, :-1], rtol=1e-4, atol=1e-4)
+    # A completion keeps the known pixels before the last and still sums to zero.
+    known = np.zeros((4, *image_shape), bool)
+    known[:, 0] = True
+    completed = model.complete(cached + 0.5 * known, known, seed=5).numpy()
+    np.testing.assert_array_equal(completed[:, 0], (cached + 0.5)[:, 0])
+    np.testing.assert_allclose(completed.mean(axis=(1, 2)), 0.0, atol=1e-5)
+
+
+def test_zero_mean_is_saved_and_checked():
+    model = test_case.build_tiny("spatial_lstm", zero_mean=True)
+    clone = type(model).from_config(model.get_config())
+    assert clone.zero_mean and clone.scored_pixels == 11
+    assert model.resized([5, 6, 1]).scored_pixels == 29
+    with pytest.raises(ValueError, match="zero_mean must be true or false, got 'yes'"):
+        arzoo.build_model({"family": "mcgsm", "image_shape": [3, 4, 1], "zero_mean": "yes"})
+    with pytest.raises(ValueError, match="zero_mean needs at least 2 pixels"):
+        arzoo.build_model({"family": "mcgsm", "image_shape": [1, 1, 1], "zero_mean": True})

@@ -126,3 +126,25 @@ def test_bad_input_is_invalid_argument(export):
     step["state_position"] = np.array([POSITION, POSITION - 1, POSITION], np.int32)
     with pytest.raises(tf.errors.InvalidArgumentError, match="same in every row"):
         loaded.signatures["step"](**{k: tf.constant(v) for k, v in step.items()})
+
+
+def test_a_zero_mean_export_samples_and_scores_as_in_process(tmp_path):
+    """The BSDS300 protocol's model served: `sample` and `complete` set the
+    last pixel to minus the sum of the others, as in process, and
+    `log_prob` leaves it out."""
+    model = test_case.build_tiny("mcgsm", image_shape=[2, 3, 1], zero_mean=True)
+    loaded = tf.saved_model.load(str(export_model(model, tmp_path, "bsds")))
+    seeds = arzoo.sampling.row_seeds(arzoo.sampling.as_seed(3), BATCH).numpy()
+    temperature = np.ones(BATCH, np.float32)
+    samples = loaded.signatures["sample"](seed=tf.constant(seeds), temperature=tf.constant(temperature))["samples"]
+    np.testing.assert_allclose(samples, model.sample(seeds=seeds).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.sum(samples, axis=(1, 2, 3)), 0.0, atol=1e-5)
+    known = np.zeros((BATCH, 2, 3, 1), np.int32)
+    known[:, 0] = 1
+    completed = loaded.signatures["complete"](x=samples, known_mask=tf.constant(known), seed=tf.constant(seeds),
+                                              temperature=tf.constant(temperature))["samples"]
+    np.testing.assert_allclose(np.sum(completed, axis=(1, 2, 3)), 0.0, atol=1e-5)
+    moved = samples.numpy().copy()
+    moved[:, -1, -1] += 3.0
+    served = loaded.signatures["log_prob"](x=tf.constant(moved))["log_prob"]
+    np.testing.assert_allclose(served, model.log_prob(samples).numpy(), rtol=1e-5, atol=1e-5)
