@@ -248,7 +248,7 @@ class RealImageSpace(EventSpace):
         npy = os.path.splitext(args.out)[0] + ".npy"
         with atomic_path(npy) as temporary:
             np.save(temporary, samples)
-        save_grid(args.out, to_levels_for_display(samples), 256)
+        save_grid(args.out, to_levels_for_display(samples, zero_mean=bool(info.get("zero_mean", 0))), 256)
         return {"grid": args.out, "samples": npy, "num_samples": args.n, "seconds": elapsed}
 
     # ----- serving --------------------------------------------------------------
@@ -268,4 +268,5 @@ class RealImageSpace(EventSpace):
             "image_shape": list(self.model.image_shape),
             "num_steps": self.model.num_steps,
             "max_batch_size": module.max_batch_size,
+            "zero_mean": int(self.model.zero_mean),  # 1: mean-removed images, the last pixel minus the others' sum
         }

@@ -180,7 +180,8 @@ class Client:
         num_steps, max_batch_size; audio: sample_rate, hop_length,
         sample_length, max_length, max_batch_size, num_speakers,
         local_channels, receptive_field; text: vocabulary as code points,
-        max_length, num_classes; vectors: num_dims, num_steps; a bound's
+        max_length, num_classes; vectors: num_dims, num_steps; real-valued
+        images: image_shape, num_steps, max_batch_size, zero_mean; a bound's
         export adds likelihood_is_exact = 0, a model with a code latent_dim). An export made
         before `metadata` existed gives what its signatures show: the
         modality, an image's shape, and "num_levels": None."""

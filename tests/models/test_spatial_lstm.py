@@ -16,7 +16,7 @@ import tensorflow as tf
 
 import arzoo
 from arzoo.layers.causal_neighbourhood import causal_neighbourhoods, neighbourhood_offsets, neighbourhood_size
-from arzoo.layers.mcgsm import MCGSM
+from arzoo.layers.mcgsm import MAX_LOG_STD, MCGSM
 from arzoo.layers.spatial_lstm import SpatialLSTM
 from arzoo.likelihoods.coupled_gaussian_mixture import CoupledMixtureOfGaussians
 from tests import test_case
@@ -67,7 +67,8 @@ def test_mcgsm_is_the_mixture_of_conditional_gaussian_scale_mixtures():
     energy = (features.astype(np.float64) ** 2) @ (beta ** 2).T  # [6, c]
     gate = eta[None] - 0.5 * np.exp(alpha)[None] * energy[:, :, None]  # [6, c, s]
     gate -= np.log(np.exp(gate).sum(axis=(1, 2), keepdims=True))
-    precision = np.exp(log_lambda[:, None] + alpha)[None]  # [1, c, s]
+    # log lambda + alpha >= -2: the broadest expert is at most e wide (MAX_LOG_STD).
+    precision = np.exp(np.maximum(log_lambda[:, None] + alpha, -2.0 * MAX_LOG_STD))[None]  # [1, c, s]
     std = head.mixture.min_scale + precision ** -0.5
     gauss = -0.5 * np.log(2 * np.pi * std ** 2) - 0.5 * ((x[:, :, None] - means[:, :, None]) / std) ** 2
     expected = np.log(np.exp(gate + gauss).sum(axis=(1, 2)))

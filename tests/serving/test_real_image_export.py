@@ -55,7 +55,8 @@ def export(tmp_path_factory):
         "step": {"params": params.numpy(), "values": values.numpy(),
                  **{k: np.asarray(v) for k, v in flatten_state(new_state).items()}},
         "metadata": ch.metadata_rows(BATCH, {"image_shape": [height, width, channels],
-                                             "num_steps": height * width, "max_batch_size": ch.MAX_BATCH_SIZE}),
+                                             "num_steps": height * width, "max_batch_size": ch.MAX_BATCH_SIZE,
+                                             "zero_mean": 0}),
     }
     expected["serving_default"] = expected["log_prob"]
     paths = ch.save_inputs(inputs, base / "inputs")
@@ -148,3 +149,4 @@ def test_a_zero_mean_export_samples_and_scores_as_in_process(tmp_path):
     moved[:, -1, -1] += 3.0
     served = loaded.signatures["log_prob"](x=tf.constant(moved))["log_prob"]
     np.testing.assert_allclose(served, model.log_prob(samples).numpy(), rtol=1e-5, atol=1e-5)
+    assert loaded.signatures["metadata"](seed=tf.constant(seeds))["zero_mean"].numpy().tolist() == [1] * BATCH
