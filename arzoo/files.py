@@ -31,6 +31,14 @@ def atomic_path(path, suffix=""):
             os.remove(temporary)
 
 
+def atomic_save_npy(path, array):
+    """`np.save` `array` to `path` atomically."""
+    import numpy as np
+
+    with atomic_path(path) as temporary:
+        np.save(temporary, array)
+
+
 def atomic_write_bytes(path, data):
     """Write `data` to `path` atomically."""
     with atomic_path(path) as temporary:

@@ -136,7 +136,8 @@ def median_of(paths):
         for key in ("bits_per_dim", "nats", "steps"):
             merged[key] = statistics.median(run["rows"][i][key] for run in runs)
         rows.append(merged)
-    rates = {key: statistics.median(run["rates"][key] for run in runs) for key in runs[0]["rates"]}
+    timed = [run["rates"] for run in runs if run["rates"]]  # runs with --no-sampling timed none
+    rates = {key: statistics.median(rates[key] for rates in timed) for key in (timed[0] if timed else {})}
     return rows, rates, runs[0]["minutes"]
 
 

@@ -290,7 +290,7 @@ class AudioSpace(EventSpace):
     def client_sample(cls, client, args, info):
         """WAV files (and the levels as .npy) in the folder `--out`."""
         from arzoo.data.audio import write_wav
-        from arzoo.files import atomic_path
+        from arzoo.files import atomic_save_npy
 
         cls.refuse_options({"--label": args.label, "--length": args.length, "--prompt": args.prompt,
                             "--num-levels": args.num_levels}, "audio models (they take --seconds, --speaker)")
@@ -324,8 +324,7 @@ class AudioSpace(EventSpace):
             wavs.append(os.path.join(out, f"sample_{i}.wav"))
             write_wav(wavs[-1], np.clip(clip, -1.0, 1.0), rate)
         npy = os.path.join(out, "samples.npy")
-        with atomic_path(npy) as temporary:
-            np.save(temporary, levels)
+        atomic_save_npy(npy, levels)
         return {"wavs": wavs, "levels": npy, "num_samples": args.n, "seconds": elapsed,
                 "real_time_factor": args.n * length / elapsed / rate}
 

@@ -6,6 +6,15 @@ import time
 import numpy as np
 
 
+def finite_value_checks(name, x, known_mask=None):
+    """In-graph checks that real-valued events `x` are finite (where
+    `known_mask` is 1, if given): the serving checks of the real-valued spaces."""
+    import tensorflow as tf
+
+    values = x if known_mask is None else tf.where(known_mask > 0, x, tf.zeros_like(x))
+    return [tf.debugging.assert_all_finite(values, f"input '{name}' is not finite (NaN or inf)")]
+
+
 class EventSpace:
     """What the layers above the models ask about one kind of event.
 

@@ -362,7 +362,7 @@ class ImageSpace(EventSpace):
         (samples, their num_levels, the .npy beside `--out` they are saved
         to, seconds), after refusing the options of other kinds of event."""
         from arzoo.figures import check_png_path
-        from arzoo.files import atomic_path
+        from arzoo.files import atomic_save_npy
 
         check_png_path(args.out, "--out")
         cls.refuse_options({"--seconds": args.seconds, "--speaker": args.speaker, "--length": args.length,
@@ -377,8 +377,7 @@ class ImageSpace(EventSpace):
                 "give the model's num_levels."
             )
         npy = os.path.splitext(args.out)[0] + ".npy"
-        with atomic_path(npy) as temporary:
-            np.save(temporary, samples)
+        atomic_save_npy(npy, samples)
         return samples, num_levels, npy, elapsed
 
     # ----- serving --------------------------------------------------------------

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from arzoo.events.base import EventSpace
+from arzoo.events.base import EventSpace, finite_value_checks
 from arzoo.events.image import GRID_LIMIT
 
 SIZE_PATTERN = re.compile(r"^(\d+)x(\d+)$")
@@ -238,7 +238,7 @@ class RealImageSpace(EventSpace):
     def client_sample(cls, client, args, info):
         """A PNG grid and the float32 images as .npy."""
         from arzoo.figures import check_png_path, save_grid
-        from arzoo.files import atomic_path
+        from arzoo.files import atomic_save_npy
 
         check_png_path(args.out, "--out")
         cls.refuse_options({"--label": args.label, "--seconds": args.seconds, "--speaker": args.speaker,
@@ -246,8 +246,7 @@ class RealImageSpace(EventSpace):
                            "real-valued image models")
         samples, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(seeds, args.temperature))
         npy = os.path.splitext(args.out)[0] + ".npy"
-        with atomic_path(npy) as temporary:
-            np.save(temporary, samples)
+        atomic_save_npy(npy, samples)
         save_grid(args.out, to_levels_for_display(samples, zero_mean=bool(info.get("zero_mean", 0))), 256)
         return {"grid": args.out, "samples": npy, "num_samples": args.n, "seconds": elapsed}
 
@@ -258,10 +257,7 @@ class RealImageSpace(EventSpace):
 
     def serving_event_checks(self, module, name, x, known_mask=None):
         """Finite values (where known)."""
-        import tensorflow as tf
-
-        values = x if known_mask is None else tf.where(known_mask > 0, x, tf.zeros_like(x))
-        return [tf.debugging.assert_all_finite(values, f"input '{name}' is not finite (NaN or inf)")]
+        return finite_value_checks(name, x, known_mask)
 
     def serving_metadata(self, module):
         return {

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from arzoo.events.base import EventSpace
+from arzoo.events.base import EventSpace, finite_value_checks
 
 
 def is_image_dataset(name):
@@ -120,7 +120,7 @@ class VectorSpace(EventSpace):
 
     def write_training_samples(self, writer, step, num_samples, seed, output_dir):
         """`<output_dir>/samples/step<step>.npy`: `[num_samples, D]` float32."""
-        from arzoo.files import atomic_path
+        from arzoo.files import atomic_save_npy
 
         if output_dir is None:
             return None
@@ -128,22 +128,20 @@ class VectorSpace(EventSpace):
         folder = os.path.join(output_dir, "samples")
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, f"step{int(step)}.npy")
-        with atomic_path(path) as temporary:
-            np.save(temporary, samples)
+        atomic_save_npy(path, samples)
         return path
 
     @classmethod
     def client_sample(cls, client, args, info):
         """`[n, D]` float32 samples into `<out>.npy`."""
-        from arzoo.files import atomic_path
+        from arzoo.files import atomic_save_npy
 
         cls.refuse_options({"--label": args.label, "--seconds": args.seconds, "--speaker": args.speaker,
                             "--length": args.length, "--prompt": args.prompt, "--num-levels": args.num_levels},
                            "vector models")
         samples, elapsed = cls.client_rows(client, args, lambda seeds, rows: client.sample(seeds, args.temperature))
         path = os.path.splitext(args.out)[0] + ".npy"
-        with atomic_path(path) as temporary:
-            np.save(temporary, samples)
+        atomic_save_npy(path, samples)
         return {"samples": path, "num_samples": args.n, "seconds": elapsed}
 
     def audit_length(self, length):
@@ -161,10 +159,7 @@ class VectorSpace(EventSpace):
 
     def serving_event_checks(self, module, name, x, known_mask=None):
         """Finite values (where known)."""
-        import tensorflow as tf
-
-        values = x if known_mask is None else tf.where(known_mask > 0, x, tf.zeros_like(x))
-        return [tf.debugging.assert_all_finite(values, f"input '{name}' is not finite (NaN or inf)")]
+        return finite_value_checks(name, x, known_mask)
 
     def serving_metadata(self, module):
         return {
